@@ -1,0 +1,1 @@
+"""RepairHub (报修云): repair and maintenance work orders."""

@@ -1,0 +1,71 @@
+"""Receipts (TM6): the reporter hears of every step; the technician gets his task at once.
+
+Called inside the transaction that wrote the event (workorders/subscribers.py), so the outbox
+rows commit with the change; delivery is queued after commit.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import Message, MessageChannel
+
+
+def _reporter_text(event) -> str | None:
+    order = event.order
+    data = event.data or {}
+    texts = {
+        "workorder.submitted": _("【报修云】您的报修已提交，单号 %(number)s。查看进度：%(url)s"),
+        "workorder.accepted": _("【报修云】报修单 %(number)s 已受理，我们会尽快安排维修人员。"),
+        "workorder.rejected": _("【报修云】报修单 %(number)s 未能受理，原因：%(reason)s"),
+        "workorder.dispatched": _("【报修云】报修单 %(number)s 已派给维修人员 %(technician)s。"),
+        "workorder.reassigned": _("【报修云】报修单 %(number)s 已改派给维修人员 %(technician)s。"),
+        "workorder.arrived": _("【报修云】维修人员已到达，报修单 %(number)s 正在维修。"),
+        "workorder.completed": _("【报修云】报修单 %(number)s 已完工，请确认并评价：%(url)s"),
+        "workorder.closed": _("【报修云】报修单 %(number)s 已关闭，感谢您的反馈。"),
+        "workorder.cancelled": _("【报修云】报修单 %(number)s 已取消。"),
+    }
+    template = texts.get(event.code)
+    if template is None:
+        return None
+    return template % {
+        "number": order.number,
+        "url": order.tracking_url,
+        "reason": data.get("reason", ""),
+        "technician": data.get("technician_name", ""),
+    }
+
+
+def on_order_event(event) -> None:
+    order = event.order
+    messages = []
+    text = _reporter_text(event)
+    if text:
+        messages.append(Message(channel=MessageChannel.SMS, address=order.reporter_phone,
+                                user=order.reporter, cause=event.code,
+                                order_number=order.number, body=text))
+    if event.code in ("workorder.dispatched", "workorder.reassigned") and order.assignee_id:
+        place = str(order.place) if order.place_id else order.address
+        body = _("【报修云】新工单 %(number)s：%(category)s，%(place)s。%(description)s") % {
+            "number": order.number, "category": order.category, "place": place,
+            "description": order.description[:60],
+        }
+        messages.append(Message(channel=MessageChannel.IN_APP, user=order.assignee,
+                                cause=event.code, order_number=order.number, body=body))
+        if order.assignee.phone:
+            messages.append(Message(channel=MessageChannel.SMS, address=order.assignee.phone,
+                                    user=order.assignee, cause=event.code,
+                                    order_number=order.number, body=body))
+    if not messages:
+        return
+    created = Message.objects.bulk_create(messages)
+    ids = [m.pk for m in created if m.pk]
+
+    def enqueue():
+        from .tasks import deliver_messages
+
+        deliver_messages(ids)
+
+    if ids:
+        transaction.on_commit(enqueue)

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class PlaceKind(models.TextChoices):
+    CAMPUS = "campus", _("校区")
+    BUILDING = "building", _("楼宇")
+    FLOOR = "floor", _("楼层")
+    ROOM = "room", _("房间")
+
+
+# Which kind may sit under which: campus → building → floor → room.
+ALLOWED_PARENT = {
+    PlaceKind.CAMPUS: None,
+    PlaceKind.BUILDING: PlaceKind.CAMPUS,
+    PlaceKind.FLOOR: PlaceKind.BUILDING,
+    PlaceKind.ROOM: PlaceKind.FLOOR,
+}
+
+code_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_-]*$", _("编码只能包含字母、数字、下划线和连字符。")
+)
+
+
+class PlaceQuerySet(models.QuerySet):
+    def rooms(self):
+        return self.filter(kind=PlaceKind.ROOM)
+
+    def active(self):
+        return self.filter(is_active=True)
+
+    def within(self, place: Place):
+        """The place and everything under it."""
+        return self.filter(models.Q(pk=place.pk) | models.Q(path__startswith=place.path + "/"))
+
+
+class Place(models.Model):
+    """A node of the place tree. The QR code on a room's door carries its code."""
+
+    kind = models.CharField(_("类型"), max_length=10, choices=PlaceKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children",
+    )
+    code = models.CharField(_("编码"), max_length=40, unique=True, validators=[code_validator])
+    name = models.CharField(_("名称"), max_length=60)
+    # Materialised path of codes ("E/E03/E03-2F/E03-201") for subtree queries; kept by save().
+    path = models.CharField(max_length=400, editable=False, db_index=True)
+    full_name = models.CharField(_("完整名称"), max_length=300, editable=False)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    sort = models.IntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = PlaceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("地点")
+        verbose_name_plural = _("地点")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.full_name or self.name
+
+    def clean(self):
+        expected = ALLOWED_PARENT[PlaceKind(self.kind)]
+        actual = self.parent.kind if self.parent_id else None
+        if expected != actual:
+            if expected is None:
+                raise ValidationError({"parent": _("校区不能有上级地点。")})
+            raise ValidationError(
+                {"parent": _("%(kind)s 的上级必须是 %(parent)s。") % {
+                    "kind": PlaceKind(self.kind).label, "parent": PlaceKind(expected).label}}
+            )
+
+    def save(self, *args, **kwargs):
+        if self.parent_id:
+            parent = self.parent
+            self.path = f"{parent.path}/{self.code}"
+            self.full_name = f"{parent.full_name} / {self.name}"
+        else:
+            self.path = self.code
+            self.full_name = self.name
+        super().save(*args, **kwargs)
+        for child in self.children.all():
+            child.save()
+
+    @property
+    def building(self) -> Place | None:
+        node: Place | None = self
+        while node is not None and node.kind != PlaceKind.BUILDING:
+            node = node.parent
+        return node
+
+    @property
+    def coordinates(self) -> tuple[float, float] | None:
+        node: Place | None = self
+        while node is not None:
+            if node.latitude is not None and node.longitude is not None:
+                return float(node.latitude), float(node.longitude)
+            node = node.parent
+        return None

@@ -1,0 +1,135 @@
+"""Personas and make_* factories shared by all tests. Set-up goes through services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import count
+
+from repairhub.accounts.models import Team, User
+from repairhub.accounts.roles import Role
+from repairhub.accounts.services import create_user
+from repairhub.places.models import Place, PlaceKind
+from repairhub.workorders.actors import SYSTEM
+from repairhub.workorders.models import Category, Channel, WorkOrder
+from repairhub.workorders.services import create_order
+from repairhub.workorders.states import Action, Status
+
+_seq = count(1)
+
+
+def make_user(username: str | None = None, *roles: str, team: Team | None = None, phone: str = "") -> User:
+    username = username or f"user{next(_seq)}"
+    return create_user(username, password="pass-" + username, roles=roles or (Role.REPORTER,),
+                       display_name=username, team=team, phone=phone)
+
+
+def make_category(code: str = "lamp", *, parent: Category | None = None, **kw) -> Category:
+    if parent is None and code != "power":
+        parent, _ = Category.objects.get_or_create(code="power", defaults={"name": "水电"})
+    defaults = {"name": kw.pop("name", code), "parent": parent, **kw}
+    cat, _ = Category.objects.update_or_create(code=code, defaults=defaults)
+    return cat
+
+
+def make_room(code: str = "E03-201") -> Place:
+    campus, _ = Place.objects.get_or_create(code="E", defaults={"kind": PlaceKind.CAMPUS, "name": "东校区"})
+    building, _ = Place.objects.get_or_create(
+        code="E03", defaults={"kind": PlaceKind.BUILDING, "name": "3号楼", "parent": campus,
+                              "latitude": "30.500000", "longitude": "114.400000"})
+    floor, _ = Place.objects.get_or_create(
+        code="E03-2F", defaults={"kind": PlaceKind.FLOOR, "name": "2层", "parent": building})
+    room, _ = Place.objects.get_or_create(
+        code=code, defaults={"kind": PlaceKind.ROOM, "name": code.split("-")[-1], "parent": floor})
+    return room
+
+
+@dataclass
+class World:
+    reporter: User
+    reporter2: User
+    agent: User
+    dispatcher: User
+    technician: User
+    technician2: User
+    team_lead: User
+    expert: User
+    qc_inspector: User
+    storekeeper: User
+    manager: User
+    admin: User
+    partner: User
+    team: Team
+    category: Category
+    room: Place
+
+    def order(self, status: str = Status.SUBMITTED, *, reporter: User | None = None,
+              technician: User | None = None, **kw) -> WorkOrder:
+        return make_order(self, status, reporter=reporter or self.reporter,
+                          technician=technician or self.technician, **kw)
+
+
+def make_world() -> World:
+    team = Team.objects.create(code="power-a", name="水电一班")
+    lead = make_user("team_lead", Role.TEAM_LEAD, Role.TECHNICIAN, team=team)
+    team.lead = lead
+    team.save()
+    return World(
+        reporter=make_user("reporter", Role.REPORTER, phone="13800001111"),
+        reporter2=make_user("reporter2", Role.REPORTER, phone="13800002222"),
+        agent=make_user("agent", Role.AGENT),
+        dispatcher=make_user("dispatcher", Role.DISPATCHER),
+        technician=make_user("technician", Role.TECHNICIAN, team=team, phone="13900003333"),
+        technician2=make_user("technician2", Role.TECHNICIAN),
+        team_lead=lead,
+        expert=make_user("expert", Role.EXPERT),
+        qc_inspector=make_user("qc_inspector", Role.QC_INSPECTOR),
+        storekeeper=make_user("storekeeper", Role.STOREKEEPER),
+        manager=make_user("manager", Role.MANAGER),
+        admin=make_user("admin", Role.ADMIN),
+        partner=make_user("partner", Role.PARTNER),
+        team=team,
+        category=make_category("lamp", name="灯具"),
+        room=make_room(),
+    )
+
+
+# The shortest walk from `submitted` to each state, as (action, actor attribute, params).
+_WALK = {
+    Status.SUBMITTED: [],
+    Status.ACCEPTED: [(Action.ACCEPT, "agent", {})],
+    Status.REJECTED: [(Action.REJECT, "agent", {"reason": "不属于后勤维修范围"})],
+    Status.CANCELLED: [(Action.CANCEL, "agent", {"reason": "重复报修"})],
+}
+_WALK[Status.DISPATCHED] = [*_WALK[Status.ACCEPTED], (Action.DISPATCH, "dispatcher", {"technician": "@tech"})]
+_WALK[Status.ACKNOWLEDGED] = [*_WALK[Status.DISPATCHED], (Action.ACKNOWLEDGE, "@tech", {})]
+_WALK[Status.IN_PROGRESS] = [*_WALK[Status.ACKNOWLEDGED], (Action.ARRIVE, "@tech", {})]
+_WALK[Status.ON_HOLD] = [*_WALK[Status.IN_PROGRESS], (Action.HOLD, "@tech", {"reason": "等配件"})]
+_WALK[Status.COMPLETED] = [
+    *_WALK[Status.IN_PROGRESS], (Action.COMPLETE, "@tech", {"result": "success", "note": "换了灯管"}),
+]
+_WALK[Status.CLOSED] = [*_WALK[Status.COMPLETED], (Action.CLOSE, "dispatcher", {})]
+
+
+def make_order(world: World, status: str = Status.SUBMITTED, *, reporter: User | None = None,
+               technician: User | None = None, channel: str = Channel.WEB, **kw) -> WorkOrder:
+    """An order in the given state, brought there through the real services."""
+    from repairhub.workorders.lifecycle import apply
+
+    technician = technician or world.technician
+    order, _ = create_order(
+        category=kw.pop("category", world.category),
+        place=kw.pop("place", world.room),
+        description=kw.pop("description", "宿舍灯管不亮"),
+        reporter_name=kw.pop("reporter_name", reporter.username if reporter else "张三"),
+        reporter_phone=kw.pop("reporter_phone", "13800001111"),
+        channel=channel,
+        reporter=reporter,
+        by=reporter or SYSTEM,
+        **kw,
+    )
+    for action, who, params in _WALK[Status(status)]:
+        actor = technician if who == "@tech" else getattr(world, who)
+        params = {k: (technician if v == "@tech" else v) for k, v in params.items()}
+        apply(order, action, by=actor, params=params)
+    assert order.status == status, (order.status, status)
+    return order

@@ -1,0 +1,35 @@
+"""pytest plugin loaded for every test run (pyproject addopts): test settings and fixtures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("REPAIRHUB_TESTING", "1")
+os.environ.setdefault("REPAIRHUB_VAR", tempfile.mkdtemp(prefix="repairhub-test-"))
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    yield
+    try:
+        cache.clear()
+    except Exception:
+        pass
+
+
+@pytest.fixture
+def world(db):
+    """A small campus with people for every role: see repairhub.testing.personas."""
+    from .personas import make_world
+
+    return make_world()

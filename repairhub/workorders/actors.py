@@ -1,0 +1,43 @@
+"""Who acts on an order: a user, someone holding the private tracking link, or the system."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from repairhub.accounts.roles import Role
+
+
+class LinkHolder:
+    """A reporter without an account, identified by the order's private tracking token."""
+
+    is_authenticated = False
+    pk = None
+    roles = frozenset({Role.REPORTER})
+
+    def __init__(self, token: str):
+        self.token = token
+
+    @property
+    def name(self) -> str:
+        return str(_("报修人（跟踪链接）"))
+
+    def has_role(self, *roles: str) -> bool:
+        return Role.REPORTER in roles
+
+
+class SystemActor:
+    """RepairHub itself: auto-acceptance, timers."""
+
+    is_authenticated = False
+    pk = None
+    roles = frozenset()
+
+    @property
+    def name(self) -> str:
+        return str(_("系统"))
+
+    def has_role(self, *roles: str) -> bool:
+        return False
+
+
+SYSTEM = SystemActor()

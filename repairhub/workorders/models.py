@@ -1,0 +1,257 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from repairhub.lib.crypto import EncryptedTextField
+from repairhub.lib.phones import mask_phone
+
+from .states import OPEN, REPORTER_LABELS, WITH_TECHNICIAN, ReporterLabel, Status
+
+
+class Urgency(models.TextChoices):
+    LOW = "low", _("一般")
+    NORMAL = "normal", _("普通")
+    HIGH = "high", _("紧急")
+    CRITICAL = "critical", _("特急")
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("网上报修")
+    QR = "qr", _("扫码报修")
+    PHONE = "phone", _("电话报修")
+    WALK_IN = "walk_in", _("现场报修")
+    PARTNER = "partner", _("合作平台")
+
+
+ANONYMOUS_CHANNELS = frozenset({Channel.WEB, Channel.QR})
+
+
+class Result(models.TextChoices):
+    SUCCESS = "success", _("维修成功")
+    FAILED = "failed", _("维修失败")
+
+
+class CategoryQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def for_reporters(self):
+        return self.active().filter(reporter_selectable=True)
+
+
+class Category(models.Model):
+    """A kind of fault, two levels deep (水电 → 灯具)."""
+
+    parent = models.ForeignKey(
+        "self", verbose_name=_("上级类别"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="children", limit_choices_to={"parent__isnull": True},
+    )
+    code = models.SlugField(_("编码"), max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    default_urgency = models.CharField(
+        _("默认紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    auto_accept = models.BooleanField(_("自动受理"), default=False)
+    is_paid = models.BooleanField(_("收费"), default=False)
+    reporter_selectable = models.BooleanField(_("报修人可选"), default=True)
+    sort = models.IntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = CategoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("报修类别")
+        verbose_name_plural = _("报修类别")
+        ordering = ["sort", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} → {self.name}" if self.parent_id else self.name
+
+    @property
+    def full_name(self) -> str:
+        return str(self)
+
+
+class WorkOrderQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN)
+
+    def with_technician(self):
+        return self.filter(status__in=WITH_TECHNICIAN)
+
+    def in_place(self, place):
+        return self.filter(place__path__startswith=place.path)
+
+    def for_listing(self):
+        return self.select_related("category", "category__parent", "place", "assignee")
+
+
+class WorkOrder(models.Model):
+    """One repair request from report to closure. Changed only through workorders.lifecycle."""
+
+    number = models.CharField(_("工单号"), max_length=32, unique=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    version = models.PositiveIntegerField(default=1)
+    result = models.CharField(_("维修结果"), max_length=10, choices=Result.choices, blank=True)
+
+    category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT)
+    place = models.ForeignKey(
+        "places.Place", verbose_name=_("地点"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="orders",
+    )
+    address = EncryptedTextField(_("详细地址"), blank=True, default="")
+    description = models.TextField(_("故障描述"))
+    urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    channel = models.CharField(_("报修渠道"), max_length=10, choices=Channel.choices)
+    preferred_time = models.DateTimeField(_("期望上门时间"), null=True, blank=True)
+
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("报修人账号"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="reported_orders",
+    )
+    reporter_name = models.CharField(_("报修人"), max_length=60)
+    reporter_phone = EncryptedTextField(_("联系电话"))
+    reporter_phone_index = models.CharField(max_length=40, db_index=True, editable=False)
+    tracking_token = models.CharField(max_length=43, unique=True, editable=False)
+
+    # Desk registration (IN3, IN4): who took the call, when it came in, what was done.
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记值班员"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="registered_orders",
+    )
+    received_at = models.DateTimeField(_("接报时间"), default=timezone.now)
+    handling = models.TextField(_("处理情况"), blank=True)
+    remarks = models.TextField(_("备注"), blank=True)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("维修人员"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_orders",
+    )
+    hold_reason = models.CharField(_("挂起原因"), max_length=200, blank=True)
+    completion_note = models.TextField(_("完工说明"), blank=True)
+    suggestion = models.TextField(_("处理建议"), blank=True)
+    arrival_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    arrival_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(_("评分"), null=True, blank=True)
+    rating_comment = models.TextField(_("评价"), blank=True)
+    reopen_count = models.PositiveSmallIntegerField(_("重开次数"), default=0)
+
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(_("报修时间"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    arrived_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WorkOrderQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
+        ordering = ["-created_at"]
+        indexes = [
+            # Desk and dispatcher queues: orders by state, newest first.
+            models.Index(fields=["status", "-created_at"], name="wo_status_created"),
+            # A technician's own list.
+            models.Index(fields=["assignee", "status"], name="wo_assignee_status"),
+            # Duplicate hint on the report form: open orders at a place in a category.
+            models.Index(fields=["place", "category", "status"], name="wo_place_category"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5),
+                name="wo_rating_1_5",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @staticmethod
+    def new_tracking_token() -> str:
+        return secrets.token_urlsafe(24)
+
+    @property
+    def reporter_label(self) -> ReporterLabel:
+        return REPORTER_LABELS[Status(self.status)]
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.reporter_phone)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN
+
+    @property
+    def tracking_path(self) -> str:
+        return f"/t/{self.tracking_token}"
+
+    @property
+    def tracking_url(self) -> str:
+        return settings.SITE_URL + self.tracking_path
+
+
+class Event(models.Model):
+    """One thing that happened to an order. The order's timeline is its events, oldest first."""
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
+    code = models.CharField(max_length=60)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=80, blank=True)
+    channel = models.CharField(max_length=20, blank=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("工单事件")
+        verbose_name_plural = _("工单事件")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["order", "id"], name="event_order_id")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.code}"
+
+
+class AttachmentKind(models.TextChoices):
+    IMAGE = "image", _("照片")
+    VIDEO = "video", _("视频")
+
+
+class Attachment(models.Model):
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
+    file = models.FileField(upload_to="orders/%Y/%m/")
+    content_type = models.CharField(max_length=60)
+    size = models.PositiveIntegerField()
+    original_name = models.CharField(max_length=200, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        ordering = ["id"]
+
+
+class NumberSequence(models.Model):
+    """Per-day counter behind human order numbers (BX-20261121-0042)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)

@@ -1,0 +1,117 @@
+"""Read models for lists, queues and search (IN9). Every function starts from what the viewer
+may see (access.visible_orders)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from repairhub.lib.crypto import blind_index
+from repairhub.lib.phones import normalize_phone
+
+from .access import visible_orders
+from .models import Event, WorkOrder
+from .states import Status
+
+
+@dataclass
+class OrderFilter:
+    status: str = ""
+    category: str = ""  # category code; a parent code includes its children
+    place: str = ""  # place code; includes everything under it
+    assignee: str = ""  # username
+    channel: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    number: str = ""
+    phone: str = ""
+
+
+def _day_start(d: date) -> datetime:
+    return timezone.make_aware(datetime.combine(d, time.min))
+
+
+def search_orders(user, f: OrderFilter) -> QuerySet[WorkOrder]:
+    """Staff query by date range, category, status, place, technician and channel."""
+    qs = visible_orders(user).for_listing()
+    if f.status:
+        qs = qs.filter(status__in=f.status.split(","))
+    if f.category:
+        from django.db.models import Q
+
+        qs = qs.filter(Q(category__code=f.category) | Q(category__parent__code=f.category))
+    if f.place:
+        from repairhub.places.models import Place
+
+        place = Place.objects.filter(code=f.place).first()
+        qs = qs.in_place(place) if place else qs.none()
+    if f.assignee:
+        qs = qs.filter(assignee__username=f.assignee)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.date_from:
+        qs = qs.filter(created_at__gte=_day_start(f.date_from))
+    if f.date_to:
+        qs = qs.filter(created_at__lt=_day_start(f.date_to + timedelta(days=1)))
+    if f.number:
+        qs = qs.filter(number__icontains=f.number.strip())
+    if f.phone:
+        try:
+            qs = qs.filter(reporter_phone_index=blind_index(normalize_phone(f.phone)))
+        except Exception:
+            qs = qs.none()
+    return qs.order_by("-created_at")
+
+
+def open_duplicates(place, category, *, limit: int = 5) -> list[WorkOrder]:
+    """Open orders at this place in this category: shown on the report form to avoid repeats.
+
+    Public (no viewer): callers show only number, plain label, age and a follow link.
+    """
+    if place is None or category is None:
+        return []
+    return list(
+        WorkOrder.objects.open()
+        .filter(place=place, category=category)
+        .exclude(status=Status.COMPLETED)
+        .order_by("-created_at")[:limit]
+    )
+
+
+def orders_for_phone(user, phone: str, *, limit: int = 10) -> list[WorkOrder]:
+    """A caller's earlier orders, for the agent desk."""
+    try:
+        digits = normalize_phone(phone)
+    except Exception:
+        return []
+    return list(
+        visible_orders(user).for_listing().filter(reporter_phone_index=blind_index(digits))
+        .order_by("-created_at")[:limit]
+    )
+
+
+def open_orders_at(user, place, *, limit: int = 10) -> list[WorkOrder]:
+    if place is None:
+        return []
+    return list(visible_orders(user).for_listing().open().in_place(place).order_by("-created_at")[:limit])
+
+
+def queue(user, *statuses: str) -> QuerySet[WorkOrder]:
+    return visible_orders(user).for_listing().filter(status__in=statuses).order_by("created_at")
+
+
+def technician_orders(user) -> QuerySet[WorkOrder]:
+    return (
+        WorkOrder.objects.for_listing()
+        .filter(assignee=user, status__in=[
+            Status.DISPATCHED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD,
+        ])
+        .order_by("created_at")
+    )
+
+
+def timeline(order: WorkOrder) -> QuerySet[Event]:
+    return order.events.select_related("actor").prefetch_related("attachments").order_by("id")

@@ -1,0 +1,271 @@
+"""The write path for work orders: creating them, every lifecycle action, attachments.
+
+Views, API endpoints, commands, tasks and tests call these; nothing else saves an order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repairhub.lib.crypto import blind_index
+from repairhub.lib.phones import normalize_phone
+from repairhub.lib.uploads import CleanUpload
+
+from . import subscribers
+from .actors import LinkHolder, SystemActor
+from .errors import InvalidInput
+from .lifecycle import actor_fields, apply, apply_as_system
+from .models import (
+    Attachment,
+    Category,
+    Channel,
+    Event,
+    NumberSequence,
+    Urgency,
+    WorkOrder,
+)
+from .states import EVENT_ATTACHMENT, EVENT_SUBMITTED, Action, Status
+
+MAX_DESCRIPTION = 2000
+
+
+def _allocate_number(now: datetime) -> str:
+    """Next human number for the local day; unique under concurrent intake on both databases."""
+    from django.conf import settings
+
+    day = timezone.localdate(now)
+    if not NumberSequence.objects.filter(day=day).update(last=F("last") + 1):
+        try:
+            with transaction.atomic():
+                NumberSequence.objects.create(day=day, last=1)
+        except IntegrityError:
+            NumberSequence.objects.filter(day=day).update(last=F("last") + 1)
+    last = NumberSequence.objects.values_list("last", flat=True).get(day=day)
+    return f"{settings.ORDER_NUMBER_PREFIX}-{day:%Y%m%d}-{last:04d}"
+
+
+def idempotency_digest(scope: str, key: str) -> str:
+    return hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
+
+
+def create_order(
+    *,
+    category: Category,
+    description: str,
+    reporter_name: str,
+    reporter_phone: str,
+    channel: str,
+    by,
+    place=None,
+    address: str = "",
+    urgency: str | None = None,
+    preferred_time: datetime | None = None,
+    reporter=None,
+    received_at: datetime | None = None,
+    handling: str = "",
+    remarks: str = "",
+    idempotency_key: str | None = None,
+    attachments: Iterable[CleanUpload] = (),
+) -> tuple[WorkOrder, bool]:
+    """Register a repair request from any channel. Returns (order, created).
+
+    With an idempotency key (already scoped to the caller), a repeat returns the first order.
+    Categories set to auto-accept are accepted at once by the system.
+    """
+    description = (description or "").strip()
+    reporter_name = (reporter_name or "").strip()
+    if not description:
+        raise InvalidInput(_("请描述故障情况。"), field="description", code="required")
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(_("故障描述最多 %(max)d 个字。") % {"max": MAX_DESCRIPTION}, field="description")
+    if not reporter_name:
+        raise InvalidInput(_("请填写报修人姓名。"), field="reporter_name", code="required")
+    if len(reporter_name) > 60:
+        raise InvalidInput(_("报修人姓名最多 60 个字。"), field="reporter_name")
+    try:
+        phone = normalize_phone(reporter_phone)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], field="reporter_phone", code="invalid_phone") from None
+    if channel not in Channel.values:
+        raise InvalidInput(_("未知的报修渠道：%(channel)s。") % {"channel": channel}, field="channel")
+    if not category.is_active:
+        raise InvalidInput(_("报修类别“%(name)s”已停用，请选择其他类别。") % {"name": category}, field="category")
+    if place is None and not (address or "").strip():
+        raise InvalidInput(_("请选择报修地点或填写详细地址。"), field="place", code="required")
+    if place is not None and not place.is_active:
+        raise InvalidInput(_("地点“%(name)s”已停用。") % {"name": place}, field="place")
+    urgency = urgency or category.default_urgency
+    if urgency not in Urgency.values:
+        raise InvalidInput(_("紧急程度只能是：一般、普通、紧急、特急。"), field="urgency")
+
+    if idempotency_key:
+        existing = WorkOrder.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing, False
+
+    uploads = list(attachments)
+    try:
+        with transaction.atomic():
+            now = timezone.now()
+            order = WorkOrder.objects.create(
+                number=_allocate_number(now),
+                status=Status.SUBMITTED,
+                category=category,
+                place=place,
+                address=(address or "").strip(),
+                description=description,
+                urgency=urgency,
+                channel=channel,
+                preferred_time=preferred_time,
+                reporter=reporter if reporter is not None and reporter.is_authenticated else None,
+                reporter_name=reporter_name,
+                reporter_phone=phone,
+                reporter_phone_index=blind_index(phone),
+                tracking_token=WorkOrder.new_tracking_token(),
+                registered_by=by if getattr(by, "pk", None) and channel in (Channel.PHONE, Channel.WALK_IN) else None,
+                received_at=received_at or now,
+                handling=(handling or "").strip(),
+                remarks=(remarks or "").strip(),
+                idempotency_key=idempotency_key or None,
+                created_at=now,
+                updated_at=now,
+            )
+            event = Event.objects.create(
+                order=order, code=EVENT_SUBMITTED, channel=channel, to_status=Status.SUBMITTED,
+                created_at=now,
+                data={"channel": channel, "urgency": urgency, "category": category.code,
+                      "place": place.code if place else ""},
+                **actor_fields(by),
+            )
+            _store_attachments(order, uploads, event=event, by=by)
+            subscribers.publish(event)
+            if category.auto_accept:
+                apply_as_system(order, Action.ACCEPT)
+    except IntegrityError:
+        if idempotency_key:
+            existing = WorkOrder.objects.filter(idempotency_key=idempotency_key).first()
+            if existing is not None:
+                return existing, False
+        raise
+    return order, True
+
+
+def _store_attachments(order: WorkOrder, uploads: list[CleanUpload], *, event: Event, by) -> list[Attachment]:
+    uploader = None if isinstance(by, LinkHolder | SystemActor) else by
+    stored = []
+    for up in uploads:
+        att = Attachment(
+            order=order, event=event, kind=up.kind, content_type=up.content_type,
+            size=len(up.data), original_name=up.original_name, uploaded_by=uploader,
+        )
+        att.file.save(f"{order.number}.{up.extension}", ContentFile(up.data), save=False)
+        att.save()
+        stored.append(att)
+    if stored:
+        event.data = {**event.data, "attachments": [a.pk for a in stored]}
+        event.save(update_fields=["data"])
+    return stored
+
+
+def add_attachments(order: WorkOrder, uploads: Iterable[CleanUpload], *, by, channel: str = "web") -> Event:
+    """Attach photos or videos to an order as their own timeline entry (e.g. progress photos)."""
+    from .access import can_see
+    from .errors import NotAllowed, NotVisible
+
+    uploads = list(uploads)
+    if not uploads:
+        raise InvalidInput(_("请选择要上传的照片或视频。"), field="files", code="required")
+    if not can_see(by, order):
+        raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": order.number})
+    may = (
+        order.assignee_id is not None and order.assignee_id == by.pk
+    ) or (getattr(by, "pk", None) is not None and order.reporter_id == by.pk) or (
+        isinstance(by, LinkHolder)
+    ) or by.sees_all_orders
+    if not may:
+        raise NotAllowed(_("您无权为该工单上传附件。"))
+    if not order.is_open:
+        raise InvalidInput(_("工单已结束，不能再上传附件。"), code="closed")
+    with transaction.atomic():
+        event = Event.objects.create(
+            order=order, code=EVENT_ATTACHMENT, channel=channel,
+            from_status=order.status, to_status=order.status, **actor_fields(by),
+        )
+        _store_attachments(order, uploads, event=event, by=by)
+    return event
+
+
+def perform(order: WorkOrder, action: str, *, by, channel: str = "web", version: int | None = None, **params) -> Event:
+    """Take any lifecycle action by name (the API and the generic buttons use this)."""
+    return apply(order, action, by=by, channel=channel, version=version, params=params)
+
+
+# Named verbs for readers and callers that know what they do.
+
+def accept_order(order, *, by, **kw):
+    return perform(order, Action.ACCEPT, by=by, **kw)
+
+
+def reject_order(order, *, reason, by, **kw):
+    return perform(order, Action.REJECT, by=by, reason=reason, **kw)
+
+
+def dispatch_order(order, *, technician, by, **kw):
+    return perform(order, Action.DISPATCH, by=by, technician=technician, **kw)
+
+
+def reassign_order(order, *, technician, by, reason="", **kw):
+    return perform(order, Action.REASSIGN, by=by, technician=technician, reason=reason, **kw)
+
+
+def acknowledge_order(order, *, by, **kw):
+    return perform(order, Action.ACKNOWLEDGE, by=by, **kw)
+
+
+def decline_order(order, *, reason, by, **kw):
+    return perform(order, Action.DECLINE, by=by, reason=reason, **kw)
+
+
+def record_arrival(order, *, by, lat=None, lng=None, **kw):
+    return perform(order, Action.ARRIVE, by=by, lat=lat, lng=lng, **kw)
+
+
+def record_progress(order, *, note, by, **kw):
+    return perform(order, Action.PROGRESS, by=by, note=note, **kw)
+
+
+def hold_order(order, *, reason, by, **kw):
+    return perform(order, Action.HOLD, by=by, reason=reason, **kw)
+
+
+def resume_order(order, *, by, **kw):
+    return perform(order, Action.RESUME, by=by, **kw)
+
+
+def complete_order(order, *, result, note, by, suggestion="", **kw):
+    return perform(order, Action.COMPLETE, by=by, result=result, note=note, suggestion=suggestion, **kw)
+
+
+def confirm_order(order, *, by, rating=None, comment="", **kw):
+    return perform(order, Action.CONFIRM, by=by, rating=rating, comment=comment, **kw)
+
+
+def close_order(order, *, by, note="", **kw):
+    return perform(order, Action.CLOSE, by=by, note=note, **kw)
+
+
+def reopen_order(order, *, reason, by, **kw):
+    return perform(order, Action.REOPEN, by=by, reason=reason, **kw)
+
+
+def cancel_order(order, *, reason, by, **kw):
+    return perform(order, Action.CANCEL, by=by, reason=reason, **kw)

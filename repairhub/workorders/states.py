@@ -1,0 +1,171 @@
+"""Work-order states, actions and the one transition table (architecture.md rule 2).
+
+Pure Python: no models here. `lifecycle.py` applies the table; the UI and the API ask it which
+actions a viewer may take. docs/workflows/workorders.md is drawn from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from repairhub.accounts.roles import Role
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("待受理")  # reported, nobody has taken it yet
+    ACCEPTED = "accepted", _("已受理")  # within remit, waiting for a technician
+    REJECTED = "rejected", _("已驳回")  # outside remit or impossible; reason sent to reporter
+    DISPATCHED = "dispatched", _("已派工")  # a technician was chosen, he has not answered
+    ACKNOWLEDGED = "acknowledged", _("已接单")  # the technician took it and is on his way
+    IN_PROGRESS = "in_progress", _("维修中")  # on site, working
+    ON_HOLD = "on_hold", _("挂起")  # waiting for parts, a quote or the customer
+    COMPLETED = "completed", _("已完成")  # result recorded; awaiting confirmation or review
+    CLOSED = "closed", _("已关闭")  # confirmed or reviewed; done
+    CANCELLED = "cancelled", _("已取消")  # withdrawn before the work
+
+
+TERMINAL = frozenset({Status.REJECTED, Status.CLOSED, Status.CANCELLED})
+OPEN = frozenset(Status) - TERMINAL
+WITH_TECHNICIAN = frozenset(
+    {Status.DISPATCHED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD}
+)
+
+
+class Action(models.TextChoices):
+    ACCEPT = "accept", _("受理")
+    REJECT = "reject", _("驳回")
+    DISPATCH = "dispatch", _("派工")
+    REASSIGN = "reassign", _("改派")
+    ACKNOWLEDGE = "acknowledge", _("接单")
+    DECLINE = "decline", _("退单")
+    ARRIVE = "arrive", _("到场")
+    PROGRESS = "progress", _("记录进展")
+    HOLD = "hold", _("挂起")
+    RESUME = "resume", _("恢复维修")
+    COMPLETE = "complete", _("完工")
+    CONFIRM = "confirm", _("确认完成")
+    CLOSE = "close", _("审核关闭")
+    REOPEN = "reopen", _("重新打开")
+    CANCEL = "cancel", _("取消")
+
+
+# Event code written for each action (the timeline's vocabulary).
+EVENT_CODES = {
+    Action.ACCEPT: "workorder.accepted",
+    Action.REJECT: "workorder.rejected",
+    Action.DISPATCH: "workorder.dispatched",
+    Action.REASSIGN: "workorder.reassigned",
+    Action.ACKNOWLEDGE: "workorder.acknowledged",
+    Action.DECLINE: "workorder.declined",
+    Action.ARRIVE: "workorder.arrived",
+    Action.PROGRESS: "workorder.progress",
+    Action.HOLD: "workorder.held",
+    Action.RESUME: "workorder.resumed",
+    Action.COMPLETE: "workorder.completed",
+    Action.CONFIRM: "workorder.confirmed",
+    Action.CLOSE: "workorder.closed",
+    Action.REOPEN: "workorder.reopened",
+    Action.CANCEL: "workorder.cancelled",
+}
+EVENT_SUBMITTED = "workorder.submitted"
+EVENT_ATTACHMENT = "workorder.attachment_added"
+
+
+class Relation(str, Enum):
+    """How the actor must stand to the order, on top of holding the role."""
+
+    ANY = "any"  # any order the role can see
+    ASSIGNEE = "assignee"  # the technician the order is assigned to
+    REPORTER = "reporter"  # the person who reported it (account or tracking link)
+    TEAM_LEAD = "team_lead"  # lead of the assigned technician's team
+
+
+@dataclass(frozen=True)
+class Rule:
+    action: Action
+    sources: frozenset[Status]
+    target: Status | None  # None: the state does not change (a note, say)
+    who: tuple[tuple[str, Relation], ...]
+    required: tuple[str, ...] = field(default=())
+
+
+def _s(*states: Status) -> frozenset[Status]:
+    return frozenset(states)
+
+
+DESK = ((Role.AGENT, Relation.ANY), (Role.DISPATCHER, Relation.ANY), (Role.ADMIN, Relation.ANY))
+DISPATCH_DESK = ((Role.DISPATCHER, Relation.ANY), (Role.ADMIN, Relation.ANY))
+ASSIGNEE = ((Role.TECHNICIAN, Relation.ASSIGNEE), (Role.EXPERT, Relation.ASSIGNEE))
+REPORTER = ((Role.REPORTER, Relation.REPORTER),)
+
+TRANSITIONS: tuple[Rule, ...] = (
+    Rule(Action.ACCEPT, _s(Status.SUBMITTED), Status.ACCEPTED, DESK),
+    Rule(Action.REJECT, _s(Status.SUBMITTED), Status.REJECTED, DESK, ("reason",)),
+    Rule(Action.DISPATCH, _s(Status.ACCEPTED), Status.DISPATCHED, DISPATCH_DESK, ("technician",)),
+    Rule(
+        Action.REASSIGN, WITH_TECHNICIAN, Status.DISPATCHED,
+        (*DISPATCH_DESK, (Role.TEAM_LEAD, Relation.TEAM_LEAD)), ("technician",),
+    ),
+    Rule(Action.ACKNOWLEDGE, _s(Status.DISPATCHED), Status.ACKNOWLEDGED, ASSIGNEE),
+    Rule(
+        Action.DECLINE, _s(Status.DISPATCHED, Status.ACKNOWLEDGED), Status.ACCEPTED, ASSIGNEE,
+        ("reason",),
+    ),
+    Rule(Action.ARRIVE, _s(Status.ACKNOWLEDGED), Status.IN_PROGRESS, ASSIGNEE),
+    Rule(
+        Action.PROGRESS, _s(Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD), None,
+        ASSIGNEE, ("note",),
+    ),
+    Rule(Action.HOLD, _s(Status.IN_PROGRESS), Status.ON_HOLD, ASSIGNEE, ("reason",)),
+    Rule(Action.RESUME, _s(Status.ON_HOLD), Status.IN_PROGRESS, ASSIGNEE),
+    Rule(Action.COMPLETE, _s(Status.IN_PROGRESS), Status.COMPLETED, ASSIGNEE, ("result", "note")),
+    Rule(Action.CONFIRM, _s(Status.COMPLETED), Status.CLOSED, REPORTER),
+    Rule(Action.CLOSE, _s(Status.COMPLETED), Status.CLOSED, DISPATCH_DESK),
+    Rule(
+        Action.REOPEN, _s(Status.COMPLETED), Status.ACCEPTED, (*DISPATCH_DESK, *REPORTER),
+        ("reason",),
+    ),
+    Rule(Action.CANCEL, _s(Status.SUBMITTED, Status.ACCEPTED), Status.CANCELLED, (*DESK, *REPORTER), ("reason",)),
+    Rule(
+        Action.CANCEL, _s(Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_HOLD),
+        Status.CANCELLED, DISPATCH_DESK, ("reason",),
+    ),
+)
+
+
+def rules_for(action: str) -> list[Rule]:
+    return [r for r in TRANSITIONS if r.action == action]
+
+
+def rule_for_state(action: str, status: str) -> list[Rule]:
+    return [r for r in TRANSITIONS if r.action == action and status in r.sources]
+
+
+class ReporterLabel(models.TextChoices):
+    """The few plain words a reporter sees instead of the full state."""
+
+    WAITING = "waiting", _("待受理")
+    ACCEPTED = "accepted", _("已受理")
+    REPAIRING = "repairing", _("维修中")
+    TO_CONFIRM = "to_confirm", _("待评价")
+    DONE = "done", _("已完成")
+    REJECTED = "rejected", _("已驳回")
+    CANCELLED = "cancelled", _("已取消")
+
+
+REPORTER_LABELS = {
+    Status.SUBMITTED: ReporterLabel.WAITING,
+    Status.ACCEPTED: ReporterLabel.ACCEPTED,
+    Status.DISPATCHED: ReporterLabel.REPAIRING,
+    Status.ACKNOWLEDGED: ReporterLabel.REPAIRING,
+    Status.IN_PROGRESS: ReporterLabel.REPAIRING,
+    Status.ON_HOLD: ReporterLabel.REPAIRING,
+    Status.COMPLETED: ReporterLabel.TO_CONFIRM,
+    Status.CLOSED: ReporterLabel.DONE,
+    Status.REJECTED: ReporterLabel.REJECTED,
+    Status.CANCELLED: ReporterLabel.CANCELLED,
+}

@@ -1,0 +1,68 @@
+"""Walk the table: every state is reachable through the services and every refusal changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from repairhub.workorders.errors import IllegalState, InvalidInput, NotAllowed, StaleVersion
+from repairhub.workorders.lifecycle import allowed_actions, apply
+from repairhub.workorders.states import TRANSITIONS, Action, Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("status", list(Status))
+def test_every_state_is_reachable_through_services(world, status):
+    order = world.order(status)
+    assert order.status == status
+    codes = list(order.events.values_list("code", flat=True))
+    assert codes[0] == "workorder.submitted"
+    assert len(codes) == order.version  # one event per change, version counts them
+
+
+def test_order_numbers_are_human_and_sequential(world):
+    a = world.order()
+    b = world.order()
+    prefix, day, seq = a.number.split("-")
+    assert prefix == "BX" and len(day) == 8
+    assert b.number == f"{prefix}-{day}-{int(seq) + 1:04d}"
+
+
+def test_refused_action_changes_nothing(world):
+    order = world.order(Status.ACCEPTED)
+    before = (order.status, order.version, order.events.count())
+    with pytest.raises(NotAllowed):
+        apply(order, Action.DISPATCH, by=world.agent, params={"technician": world.technician})
+    with pytest.raises(IllegalState):
+        apply(order, Action.ACCEPT, by=world.agent)
+    with pytest.raises(InvalidInput):
+        apply(order, Action.DISPATCH, by=world.dispatcher, params={"technician": "nobody"})
+    with pytest.raises(StaleVersion):
+        apply(order, Action.DISPATCH, by=world.dispatcher, version=order.version - 1,
+              params={"technician": world.technician})
+    order.refresh_from_db()
+    assert (order.status, order.version, order.events.count()) == before
+
+
+def test_failed_completion_needs_a_suggestion(world):
+    order = world.order(Status.IN_PROGRESS)
+    with pytest.raises(InvalidInput) as exc:
+        apply(order, Action.COMPLETE, by=world.technician, params={"result": "failed", "note": "线路老化"})
+    assert exc.value.field == "suggestion"
+    apply(order, Action.COMPLETE, by=world.technician,
+          params={"result": "failed", "note": "线路老化", "suggestion": "需整体更换线路，已报后勤科"})
+    assert order.status == Status.COMPLETED and order.result == "failed"
+
+
+def test_allowed_actions_follow_the_table(world):
+    order = world.order(Status.DISPATCHED)
+    assert allowed_actions(order, world.technician) == [Action.ACKNOWLEDGE, Action.DECLINE]
+    assert allowed_actions(order, world.technician2) == []
+    assert set(allowed_actions(order, world.dispatcher)) == {Action.REASSIGN, Action.CANCEL}
+    assert allowed_actions(order, world.reporter) == []
+
+
+def test_table_has_no_action_out_of_a_terminal_state():
+    from repairhub.workorders.states import TERMINAL
+
+    assert all(not (rule.sources & TERMINAL) for rule in TRANSITIONS)
