@@ -120,6 +120,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # Tests need a file (not :memory:) so threads and processes share one database.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
+else:
+    # One test database per process, so parallel runs on one server do not collide.
+    _db["TEST"] = {"NAME": f"test_repairhub_{os.getpid()}"}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

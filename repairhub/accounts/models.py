@@ -31,9 +31,15 @@ class RoleGrant(models.Model):
 class User(AbstractUser):
     display_name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = EncryptedTextField(_("手机号"), blank=True, default="")
-    phone_index = models.CharField(max_length=40, blank=True, default="", db_index=True, editable=False)
+    phone_index = models.CharField(
+        max_length=40, blank=True, default="", db_index=True, editable=False
+    )
     team = models.ForeignKey(
-        "Team", verbose_name=_("班组"), null=True, blank=True, on_delete=models.SET_NULL,
+        "Team",
+        verbose_name=_("班组"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="members",
     )
 
@@ -76,7 +82,11 @@ class Team(models.Model):
     code = models.SlugField(_("编码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=60)
     lead = models.ForeignKey(
-        User, verbose_name=_("班组长"), null=True, blank=True, on_delete=models.SET_NULL,
+        User,
+        verbose_name=_("班组长"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="led_teams",
     )
 

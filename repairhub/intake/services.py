@@ -50,8 +50,11 @@ def resolve_category(code: str, *, by) -> Category:
         qs = qs.filter(reporter_selectable=True)
     category = qs.filter(code=(code or "").strip()).first()
     if category is None:
-        raise InvalidInput(_("未知的报修类别“%(code)s”，请从列表中选择。") % {"code": code}, field="category",
-                           code="unknown_category")
+        raise InvalidInput(
+            _("未知的报修类别“%(code)s”，请从列表中选择。") % {"code": code},
+            field="category",
+            code="unknown_category",
+        )
     return category
 
 
@@ -61,8 +64,11 @@ def resolve_place(code: str) -> Place | None:
         return None
     place = Place.objects.active().filter(code=code).first()
     if place is None:
-        raise InvalidInput(_("未知的报修地点“%(code)s”，请从列表中选择。") % {"code": code}, field="place",
-                           code="unknown_place")
+        raise InvalidInput(
+            _("未知的报修地点“%(code)s”，请从列表中选择。") % {"code": code},
+            field="place",
+            code="unknown_place",
+        )
     return place
 
 
@@ -85,16 +91,24 @@ def check_rate(client: str, *, limit: int | None = None, per_seconds: int | None
         raise RateLimited(_("提交过于频繁，请稍后再试；紧急情况请拨打报修电话。"))
 
 
-def submit_report(report: Report, *, by, client: str = "", idempotency_key: str = "") -> tuple[WorkOrder, bool]:
+def submit_report(
+    report: Report, *, by, client: str = "", idempotency_key: str = ""
+) -> tuple[WorkOrder, bool]:
     """Register a report from a reporter, an agent or a partner. Returns (order, created)."""
     authenticated = bool(getattr(by, "is_authenticated", False))
     roles = by.roles if authenticated else frozenset()
     channel = report.channel or Channel.WEB
     if channel not in Channel.values:
-        raise InvalidInput(_("未知的报修渠道：%(channel)s。") % {"channel": channel}, field="channel")
+        raise InvalidInput(
+            _("未知的报修渠道：%(channel)s。") % {"channel": channel}, field="channel"
+        )
     if channel in DESK_CHANNELS and not roles & {Role.AGENT, Role.DISPATCHER, Role.ADMIN}:
         raise NotAllowed(_("电话和现场报修只能由值班员登记。"))
-    if channel == Channel.PARTNER and not roles & {Role.ADMIN, Role.AGENT, Role.DISPATCHER} and Role.PARTNER not in roles:
+    if (
+        channel == Channel.PARTNER
+        and not roles & {Role.ADMIN, Role.AGENT, Role.DISPATCHER}
+        and Role.PARTNER not in roles
+    ):
         raise NotAllowed(_("只有合作平台账号可以使用“合作平台”渠道。"))
     if not authenticated and channel not in ANONYMOUS_CHANNELS:
         raise NotAllowed(_("未登录时只能使用网上报修或扫码报修。"))

@@ -16,7 +16,12 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 IMAGE_TYPES = {"image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp"}
-VIDEO_TYPES = {"video/mp4": "mp4", "video/quicktime": "mov", "video/webm": "webm", "video/3gpp": "3gp"}
+VIDEO_TYPES = {
+    "video/mp4": "mp4",
+    "video/quicktime": "mov",
+    "video/webm": "webm",
+    "video/3gpp": "3gp",
+}
 MAX_IMAGE_EDGE = 2560
 Image.MAX_IMAGE_PIXELS = 40_000_000
 
@@ -43,19 +48,22 @@ def clean_upload(name: str, data: bytes) -> CleanUpload:
     if mime in IMAGE_TYPES:
         if len(data) > settings.UPLOAD_MAX_IMAGE_BYTES:
             raise ValidationError(
-                _("照片“%(name)s”太大：最大 %(max)s。") % {"name": name, "max": _mb(settings.UPLOAD_MAX_IMAGE_BYTES)},
+                _("照片“%(name)s”太大：最大 %(max)s。")
+                % {"name": name, "max": _mb(settings.UPLOAD_MAX_IMAGE_BYTES)},
                 code="too_large",
             )
         return CleanUpload("image", "image/jpeg", "jpg", _reencode(name, data), name[:200])
     if mime in VIDEO_TYPES:
         if len(data) > settings.UPLOAD_MAX_VIDEO_BYTES:
             raise ValidationError(
-                _("视频“%(name)s”太大：最大 %(max)s，请拍摄短视频。") % {"name": name, "max": _mb(settings.UPLOAD_MAX_VIDEO_BYTES)},
+                _("视频“%(name)s”太大：最大 %(max)s，请拍摄短视频。")
+                % {"name": name, "max": _mb(settings.UPLOAD_MAX_VIDEO_BYTES)},
                 code="too_large",
             )
         return CleanUpload("video", mime, VIDEO_TYPES[mime], data, name[:200])
     raise ValidationError(
-        _("文件“%(name)s”不是支持的照片或视频（支持 JPG、PNG、WebP、GIF、MP4、MOV、WebM）。") % {"name": name},
+        _("文件“%(name)s”不是支持的照片或视频（支持 JPG、PNG、WebP、GIF、MP4、MOV、WebM）。")
+        % {"name": name},
         code="unsupported_type",
     )
 
@@ -70,5 +78,7 @@ def _reencode(name: str, data: bytes) -> bytes:
             out = io.BytesIO()
             img.save(out, format="JPEG", quality=85, optimize=True)
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError):
-        raise ValidationError(_("照片“%(name)s”已损坏或无法识别。") % {"name": name}, code="bad_image") from None
+        raise ValidationError(
+            _("照片“%(name)s”已损坏或无法识别。") % {"name": name}, code="bad_image"
+        ) from None
     return out.getvalue()

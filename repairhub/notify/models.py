@@ -29,14 +29,19 @@ class Message(models.Model):
 
     channel = models.CharField(max_length=20, choices=MessageChannel.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
         related_name="messages",
     )
     address = EncryptedTextField(blank=True, default="")  # phone number for SMS
     cause = models.CharField(max_length=60)  # event code, e.g. workorder.dispatched
     order_number = models.CharField(max_length=32, blank=True, db_index=True)
     body = models.TextField()
-    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    status = models.CharField(
+        max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
@@ -51,6 +56,12 @@ class Message(models.Model):
         verbose_name_plural = _("消息")
         indexes = [
             # The worker's sweep: pending messages whose next attempt is due.
-            models.Index(fields=["next_attempt_at"], name="msg_pending_due",
-                         condition=models.Q(status="pending")),
+            models.Index(
+                fields=["next_attempt_at"],
+                name="msg_pending_due",
+                condition=models.Q(status="pending"),
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.order_number} {self.cause}"

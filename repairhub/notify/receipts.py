@@ -42,21 +42,44 @@ def on_order_event(event) -> None:
     messages = []
     text = _reporter_text(event)
     if text:
-        messages.append(Message(channel=MessageChannel.SMS, address=order.reporter_phone,
-                                user=order.reporter, cause=event.code,
-                                order_number=order.number, body=text))
+        messages.append(
+            Message(
+                channel=MessageChannel.SMS,
+                address=order.reporter_phone,
+                user=order.reporter,
+                cause=event.code,
+                order_number=order.number,
+                body=text,
+            )
+        )
     if event.code in ("workorder.dispatched", "workorder.reassigned") and order.assignee_id:
         place = str(order.place) if order.place_id else order.address
         body = _("【报修云】新工单 %(number)s：%(category)s，%(place)s。%(description)s") % {
-            "number": order.number, "category": order.category, "place": place,
+            "number": order.number,
+            "category": order.category,
+            "place": place,
             "description": order.description[:60],
         }
-        messages.append(Message(channel=MessageChannel.IN_APP, user=order.assignee,
-                                cause=event.code, order_number=order.number, body=body))
+        messages.append(
+            Message(
+                channel=MessageChannel.IN_APP,
+                user=order.assignee,
+                cause=event.code,
+                order_number=order.number,
+                body=body,
+            )
+        )
         if order.assignee.phone:
-            messages.append(Message(channel=MessageChannel.SMS, address=order.assignee.phone,
-                                    user=order.assignee, cause=event.code,
-                                    order_number=order.number, body=body))
+            messages.append(
+                Message(
+                    channel=MessageChannel.SMS,
+                    address=order.assignee.phone,
+                    user=order.assignee,
+                    cause=event.code,
+                    order_number=order.number,
+                    body=body,
+                )
+            )
     if not messages:
         return
     created = Message.objects.bulk_create(messages)

@@ -40,4 +40,6 @@ def deliver(message_id: int) -> bool:
 
 
 def unread_for(user) -> int:
-    return Message.objects.filter(user=user, channel=MessageChannel.IN_APP, read_at__isnull=True).count()
+    return Message.objects.filter(
+        user=user, channel=MessageChannel.IN_APP, read_at__isnull=True
+    ).count()

@@ -43,7 +43,11 @@ class Place(models.Model):
 
     kind = models.CharField(_("类型"), max_length=10, choices=PlaceKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     code = models.CharField(_("编码"), max_length=40, unique=True, validators=[code_validator])
@@ -52,7 +56,9 @@ class Place(models.Model):
     path = models.CharField(max_length=400, editable=False, db_index=True)
     full_name = models.CharField(_("完整名称"), max_length=300, editable=False)
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(
+        _("经度"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
     sort = models.IntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -73,8 +79,10 @@ class Place(models.Model):
             if expected is None:
                 raise ValidationError({"parent": _("校区不能有上级地点。")})
             raise ValidationError(
-                {"parent": _("%(kind)s 的上级必须是 %(parent)s。") % {
-                    "kind": PlaceKind(self.kind).label, "parent": PlaceKind(expected).label}}
+                {
+                    "parent": _("%(kind)s 的上级必须是 %(parent)s。")
+                    % {"kind": PlaceKind(self.kind).label, "parent": PlaceKind(expected).label}
+                }
             )
 
     def save(self, *args, **kwargs):

@@ -17,10 +17,18 @@ from repairhub.workorders.states import Action, Status
 _seq = count(1)
 
 
-def make_user(username: str | None = None, *roles: str, team: Team | None = None, phone: str = "") -> User:
+def make_user(
+    username: str | None = None, *roles: str, team: Team | None = None, phone: str = ""
+) -> User:
     username = username or f"user{next(_seq)}"
-    return create_user(username, password="pass-" + username, roles=roles or (Role.REPORTER,),
-                       display_name=username, team=team, phone=phone)
+    return create_user(
+        username,
+        password="pass-" + username,
+        roles=roles or (Role.REPORTER,),
+        display_name=username,
+        team=team,
+        phone=phone,
+    )
 
 
 def make_category(code: str = "lamp", *, parent: Category | None = None, **kw) -> Category:
@@ -32,14 +40,25 @@ def make_category(code: str = "lamp", *, parent: Category | None = None, **kw) -
 
 
 def make_room(code: str = "E03-201") -> Place:
-    campus, _ = Place.objects.get_or_create(code="E", defaults={"kind": PlaceKind.CAMPUS, "name": "东校区"})
+    campus, _ = Place.objects.get_or_create(
+        code="E", defaults={"kind": PlaceKind.CAMPUS, "name": "东校区"}
+    )
     building, _ = Place.objects.get_or_create(
-        code="E03", defaults={"kind": PlaceKind.BUILDING, "name": "3号楼", "parent": campus,
-                              "latitude": "30.500000", "longitude": "114.400000"})
+        code="E03",
+        defaults={
+            "kind": PlaceKind.BUILDING,
+            "name": "3号楼",
+            "parent": campus,
+            "latitude": "30.500000",
+            "longitude": "114.400000",
+        },
+    )
     floor, _ = Place.objects.get_or_create(
-        code="E03-2F", defaults={"kind": PlaceKind.FLOOR, "name": "2层", "parent": building})
+        code="E03-2F", defaults={"kind": PlaceKind.FLOOR, "name": "2层", "parent": building}
+    )
     room, _ = Place.objects.get_or_create(
-        code=code, defaults={"kind": PlaceKind.ROOM, "name": code.split("-")[-1], "parent": floor})
+        code=code, defaults={"kind": PlaceKind.ROOM, "name": code.split("-")[-1], "parent": floor}
+    )
     return room
 
 
@@ -62,10 +81,21 @@ class World:
     category: Category
     room: Place
 
-    def order(self, status: str = Status.SUBMITTED, *, reporter: User | None = None,
-              technician: User | None = None, **kw) -> WorkOrder:
-        return make_order(self, status, reporter=reporter or self.reporter,
-                          technician=technician or self.technician, **kw)
+    def order(
+        self,
+        status: str = Status.SUBMITTED,
+        *,
+        reporter: User | None = None,
+        technician: User | None = None,
+        **kw,
+    ) -> WorkOrder:
+        return make_order(
+            self,
+            status,
+            reporter=reporter or self.reporter,
+            technician=technician or self.technician,
+            **kw,
+        )
 
 
 def make_world() -> World:
@@ -100,18 +130,29 @@ _WALK = {
     Status.REJECTED: [(Action.REJECT, "agent", {"reason": "不属于后勤维修范围"})],
     Status.CANCELLED: [(Action.CANCEL, "agent", {"reason": "重复报修"})],
 }
-_WALK[Status.DISPATCHED] = [*_WALK[Status.ACCEPTED], (Action.DISPATCH, "dispatcher", {"technician": "@tech"})]
+_WALK[Status.DISPATCHED] = [
+    *_WALK[Status.ACCEPTED],
+    (Action.DISPATCH, "dispatcher", {"technician": "@tech"}),
+]
 _WALK[Status.ACKNOWLEDGED] = [*_WALK[Status.DISPATCHED], (Action.ACKNOWLEDGE, "@tech", {})]
 _WALK[Status.IN_PROGRESS] = [*_WALK[Status.ACKNOWLEDGED], (Action.ARRIVE, "@tech", {})]
 _WALK[Status.ON_HOLD] = [*_WALK[Status.IN_PROGRESS], (Action.HOLD, "@tech", {"reason": "等配件"})]
 _WALK[Status.COMPLETED] = [
-    *_WALK[Status.IN_PROGRESS], (Action.COMPLETE, "@tech", {"result": "success", "note": "换了灯管"}),
+    *_WALK[Status.IN_PROGRESS],
+    (Action.COMPLETE, "@tech", {"result": "success", "note": "换了灯管"}),
 ]
 _WALK[Status.CLOSED] = [*_WALK[Status.COMPLETED], (Action.CLOSE, "dispatcher", {})]
 
 
-def make_order(world: World, status: str = Status.SUBMITTED, *, reporter: User | None = None,
-               technician: User | None = None, channel: str = Channel.WEB, **kw) -> WorkOrder:
+def make_order(
+    world: World,
+    status: str = Status.SUBMITTED,
+    *,
+    reporter: User | None = None,
+    technician: User | None = None,
+    channel: str = Channel.WEB,
+    **kw,
+) -> WorkOrder:
     """An order in the given state, brought there through the real services."""
     from repairhub.workorders.lifecycle import apply
 

@@ -8,7 +8,9 @@ import tempfile
 os.environ.setdefault("REPAIRHUB_TESTING", "1")
 os.environ.setdefault("REPAIRHUB_VAR", tempfile.mkdtemp(prefix="repairhub-test-"))
 
-import pytest  # noqa: E402
+import contextlib
+
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -21,10 +23,8 @@ def _clear_cache():
     from django.core.cache import cache
 
     yield
-    try:
+    with contextlib.suppress(Exception):
         cache.clear()
-    except Exception:
-        pass
 
 
 @pytest.fixture

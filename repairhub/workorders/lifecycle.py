@@ -40,7 +40,9 @@ def _stands(order: WorkOrder, by, relation: Relation) -> bool:
     if relation is Relation.TEAM_LEAD:
         assignee = order.assignee
         return bool(
-            by.pk is not None and assignee is not None and assignee.team_id
+            by.pk is not None
+            and assignee is not None
+            and assignee.team_id
             and assignee.team.lead_id == by.pk
         )
     return False
@@ -56,7 +58,11 @@ def _permits(rule: Rule, order: WorkOrder, by) -> bool:
 
 def allowed_actions(order: WorkOrder, by) -> list[str]:
     """The actions this actor may take on the order now, in table order (for buttons and API)."""
-    if by is None or not (isinstance(by, LinkHolder) or by.is_authenticated) or not can_see(by, order):
+    if (
+        by is None
+        or not (isinstance(by, LinkHolder) or by.is_authenticated)
+        or not can_see(by, order)
+    ):
         return []
     seen: list[str] = []
     for rule in TRANSITIONS:
@@ -66,6 +72,7 @@ def allowed_actions(order: WorkOrder, by) -> list[str]:
 
 
 # --- input checks per action: return (column changes, event data) --------------------------
+
 
 def _text(params: dict, name: str, *, required: bool, label: str) -> str:
     value = params.get(name)
@@ -89,9 +96,19 @@ def _technician(order: WorkOrder, by, params: dict):
     tech = params.get("technician")
     if isinstance(tech, str):
         tech = User.objects.select_related("team").filter(username=tech.strip()).first()
-    if not isinstance(tech, User) or not tech.is_active or not tech.has_role(Role.TECHNICIAN, Role.EXPERT):
-        raise InvalidInput(_("请选择一名在职的维修人员。"), field="technician", code="unknown_technician")
-    if by.pk is not None and not by.has_role(Role.DISPATCHER, Role.ADMIN) and by.has_role(Role.TEAM_LEAD):
+    if (
+        not isinstance(tech, User)
+        or not tech.is_active
+        or not tech.has_role(Role.TECHNICIAN, Role.EXPERT)
+    ):
+        raise InvalidInput(
+            _("请选择一名在职的维修人员。"), field="technician", code="unknown_technician"
+        )
+    if (
+        by.pk is not None
+        and not by.has_role(Role.DISPATCHER, Role.ADMIN)
+        and by.has_role(Role.TEAM_LEAD)
+    ):
         if tech.team_id is None or tech.team.lead_id != by.pk:
             raise NotAllowed(_("班组长只能把工单改派给本班组的维修人员。"))
     return tech
@@ -108,7 +125,9 @@ def _accept(order, by, params):
 def _dispatch(order, by, params):
     tech = _technician(order, by, params)
     if order.assignee_id == tech.pk:
-        raise InvalidInput(_("工单已经派给 %(name)s，请选择其他人员。") % {"name": tech.name}, field="technician")
+        raise InvalidInput(
+            _("工单已经派给 %(name)s，请选择其他人员。") % {"name": tech.name}, field="technician"
+        )
     data = {"technician": tech.username, "technician_name": tech.name}
     if order.assignee_id:
         data["previous"] = order.assignee.username
@@ -123,7 +142,7 @@ def _acknowledge(order, by, params):
 
 
 def _decline(order, by, params):
-    changes, data = _reason(order, by, params)
+    _changes, data = _reason(order, by, params)
     data["technician"] = order.assignee.username if order.assignee_id else ""
     return {"assignee": None, "acknowledged_at": None}, data
 
@@ -171,9 +190,13 @@ def _complete(order, by, params):
     if result not in Result.values:
         raise InvalidInput(_("请选择维修结果：成功或失败。"), field="result")
     note = _text(params, "note", required=True, label=_("完工说明"))
-    suggestion = _text(params, "suggestion", required=result == Result.FAILED, label=_("给报修人的解决建议"))
+    suggestion = _text(
+        params, "suggestion", required=result == Result.FAILED, label=_("给报修人的解决建议")
+    )
     changes = {
-        "result": result, "completion_note": note, "suggestion": suggestion,
+        "result": result,
+        "completion_note": note,
+        "suggestion": suggestion,
         "completed_at": timezone.now(),
     }
     return changes, {"result": result, "note": note, "suggestion": suggestion}
@@ -203,11 +226,14 @@ def _close(order, by, params):
 
 
 def _reopen(order, by, params):
-    changes, data = _reason(order, by, params)
+    _changes, data = _reason(order, by, params)
     data["technician"] = order.assignee.username if order.assignee_id else ""
     data["result"] = order.result
     return {
-        "assignee": None, "result": "", "completed_at": None, "acknowledged_at": None,
+        "assignee": None,
+        "result": "",
+        "completed_at": None,
+        "acknowledged_at": None,
         "reopen_count": F("reopen_count") + 1,
     }, data
 
@@ -255,7 +281,9 @@ def apply(
         if not isinstance(by, SystemActor) and not can_see(by, fresh):
             raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": fresh.number})
         if version is not None and int(version) != fresh.version:
-            raise StaleVersion(_("工单 %(number)s 已被他人更新，请刷新后重试。") % {"number": fresh.number})
+            raise StaleVersion(
+                _("工单 %(number)s 已被他人更新，请刷新后重试。") % {"number": fresh.number}
+            )
         rules = [r for r in TRANSITIONS if r.action == action and _permits(r, fresh, by)]
         label = Action(action).label
         if not rules:
@@ -273,10 +301,17 @@ def apply(
             pk=fresh.pk, version=fresh.version, status=fresh.status
         ).update(status=target, version=F("version") + 1, updated_at=now, **changes)
         if updated != 1:
-            raise StaleVersion(_("工单 %(number)s 已被他人更新，请刷新后重试。") % {"number": fresh.number})
+            raise StaleVersion(
+                _("工单 %(number)s 已被他人更新，请刷新后重试。") % {"number": fresh.number}
+            )
         event = Event.objects.create(
-            order=fresh, code=EVENT_CODES[Action(action)], channel=channel,
-            from_status=fresh.status, to_status=target, data=data, created_at=now,
+            order=fresh,
+            code=EVENT_CODES[Action(action)],
+            channel=channel,
+            from_status=fresh.status,
+            to_status=target,
+            data=data,
+            created_at=now,
             **actor_fields(by),
         )
         order.refresh_from_db()

@@ -49,8 +49,13 @@ class Category(models.Model):
     """A kind of fault, two levels deep (水电 → 灯具)."""
 
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级类别"), null=True, blank=True, on_delete=models.PROTECT,
-        related_name="children", limit_choices_to={"parent__isnull": True},
+        "self",
+        verbose_name=_("上级类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        limit_choices_to={"parent__isnull": True},
     )
     code = models.SlugField(_("编码"), max_length=30, unique=True)
     name = models.CharField(_("名称"), max_length=60)
@@ -96,24 +101,36 @@ class WorkOrder(models.Model):
     """One repair request from report to closure. Changed only through workorders.lifecycle."""
 
     number = models.CharField(_("工单号"), max_length=32, unique=True)
-    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=Status.choices, default=Status.SUBMITTED
+    )
     version = models.PositiveIntegerField(default=1)
     result = models.CharField(_("维修结果"), max_length=10, choices=Result.choices, blank=True)
 
     category = models.ForeignKey(Category, verbose_name=_("类别"), on_delete=models.PROTECT)
     place = models.ForeignKey(
-        "places.Place", verbose_name=_("地点"), null=True, blank=True, on_delete=models.PROTECT,
+        "places.Place",
+        verbose_name=_("地点"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="orders",
     )
     address = EncryptedTextField(_("详细地址"), blank=True, default="")
     description = models.TextField(_("故障描述"))
-    urgency = models.CharField(_("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    urgency = models.CharField(
+        _("紧急程度"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
     channel = models.CharField(_("报修渠道"), max_length=10, choices=Channel.choices)
     preferred_time = models.DateTimeField(_("期望上门时间"), null=True, blank=True)
 
     reporter = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("报修人账号"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="reported_orders",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报修人账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reported_orders",
     )
     reporter_name = models.CharField(_("报修人"), max_length=60)
     reporter_phone = EncryptedTextField(_("联系电话"))
@@ -122,16 +139,24 @@ class WorkOrder(models.Model):
 
     # Desk registration (IN3, IN4): who took the call, when it came in, what was done.
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("登记值班员"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="registered_orders",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记值班员"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="registered_orders",
     )
     received_at = models.DateTimeField(_("接报时间"), default=timezone.now)
     handling = models.TextField(_("处理情况"), blank=True)
     remarks = models.TextField(_("备注"), blank=True)
 
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("维修人员"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="assigned_orders",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("维修人员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_orders",
     )
     hold_reason = models.CharField(_("挂起原因"), max_length=200, blank=True)
     completion_note = models.TextField(_("完工说明"), blank=True)
@@ -142,7 +167,9 @@ class WorkOrder(models.Model):
     rating_comment = models.TextField(_("评价"), blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("重开次数"), default=0)
 
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+    idempotency_key = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     created_at = models.DateTimeField(_("报修时间"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -233,7 +260,9 @@ class AttachmentKind(models.TextChoices):
 
 class Attachment(models.Model):
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="attachments")
-    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments")
+    event = models.ForeignKey(
+        Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="attachments"
+    )
     kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
     file = models.FileField(upload_to="orders/%Y/%m/")
     content_type = models.CharField(max_length=60)
@@ -249,9 +278,15 @@ class Attachment(models.Model):
         verbose_name_plural = _("附件")
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return self.original_name or self.file.name
+
 
 class NumberSequence(models.Model):
     """Per-day counter behind human order numbers (BX-20261121-0042)."""
 
     day = models.DateField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.last}"

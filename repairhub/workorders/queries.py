@@ -88,7 +88,9 @@ def orders_for_phone(user, phone: str, *, limit: int = 10) -> list[WorkOrder]:
     except Exception:
         return []
     return list(
-        visible_orders(user).for_listing().filter(reporter_phone_index=blind_index(digits))
+        visible_orders(user)
+        .for_listing()
+        .filter(reporter_phone_index=blind_index(digits))
         .order_by("-created_at")[:limit]
     )
 
@@ -96,7 +98,9 @@ def orders_for_phone(user, phone: str, *, limit: int = 10) -> list[WorkOrder]:
 def open_orders_at(user, place, *, limit: int = 10) -> list[WorkOrder]:
     if place is None:
         return []
-    return list(visible_orders(user).for_listing().open().in_place(place).order_by("-created_at")[:limit])
+    return list(
+        visible_orders(user).for_listing().open().in_place(place).order_by("-created_at")[:limit]
+    )
 
 
 def queue(user, *statuses: str) -> QuerySet[WorkOrder]:
@@ -106,9 +110,15 @@ def queue(user, *statuses: str) -> QuerySet[WorkOrder]:
 def technician_orders(user) -> QuerySet[WorkOrder]:
     return (
         WorkOrder.objects.for_listing()
-        .filter(assignee=user, status__in=[
-            Status.DISPATCHED, Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD,
-        ])
+        .filter(
+            assignee=user,
+            status__in=[
+                Status.DISPATCHED,
+                Status.ACKNOWLEDGED,
+                Status.IN_PROGRESS,
+                Status.ON_HOLD,
+            ],
+        )
         .order_by("created_at")
     )
 

@@ -86,7 +86,9 @@ def create_order(
     if not description:
         raise InvalidInput(_("请描述故障情况。"), field="description", code="required")
     if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(_("故障描述最多 %(max)d 个字。") % {"max": MAX_DESCRIPTION}, field="description")
+        raise InvalidInput(
+            _("故障描述最多 %(max)d 个字。") % {"max": MAX_DESCRIPTION}, field="description"
+        )
     if not reporter_name:
         raise InvalidInput(_("请填写报修人姓名。"), field="reporter_name", code="required")
     if len(reporter_name) > 60:
@@ -96,9 +98,13 @@ def create_order(
     except ValidationError as exc:
         raise InvalidInput(exc.messages[0], field="reporter_phone", code="invalid_phone") from None
     if channel not in Channel.values:
-        raise InvalidInput(_("未知的报修渠道：%(channel)s。") % {"channel": channel}, field="channel")
+        raise InvalidInput(
+            _("未知的报修渠道：%(channel)s。") % {"channel": channel}, field="channel"
+        )
     if not category.is_active:
-        raise InvalidInput(_("报修类别“%(name)s”已停用，请选择其他类别。") % {"name": category}, field="category")
+        raise InvalidInput(
+            _("报修类别“%(name)s”已停用，请选择其他类别。") % {"name": category}, field="category"
+        )
     if place is None and not (address or "").strip():
         raise InvalidInput(_("请选择报修地点或填写详细地址。"), field="place", code="required")
     if place is not None and not place.is_active:
@@ -131,7 +137,9 @@ def create_order(
                 reporter_phone=phone,
                 reporter_phone_index=blind_index(phone),
                 tracking_token=WorkOrder.new_tracking_token(),
-                registered_by=by if getattr(by, "pk", None) and channel in (Channel.PHONE, Channel.WALK_IN) else None,
+                registered_by=by
+                if getattr(by, "pk", None) and channel in (Channel.PHONE, Channel.WALK_IN)
+                else None,
                 received_at=received_at or now,
                 handling=(handling or "").strip(),
                 remarks=(remarks or "").strip(),
@@ -140,10 +148,17 @@ def create_order(
                 updated_at=now,
             )
             event = Event.objects.create(
-                order=order, code=EVENT_SUBMITTED, channel=channel, to_status=Status.SUBMITTED,
+                order=order,
+                code=EVENT_SUBMITTED,
+                channel=channel,
+                to_status=Status.SUBMITTED,
                 created_at=now,
-                data={"channel": channel, "urgency": urgency, "category": category.code,
-                      "place": place.code if place else ""},
+                data={
+                    "channel": channel,
+                    "urgency": urgency,
+                    "category": category.code,
+                    "place": place.code if place else "",
+                },
                 **actor_fields(by),
             )
             _store_attachments(order, uploads, event=event, by=by)
@@ -159,13 +174,20 @@ def create_order(
     return order, True
 
 
-def _store_attachments(order: WorkOrder, uploads: list[CleanUpload], *, event: Event, by) -> list[Attachment]:
+def _store_attachments(
+    order: WorkOrder, uploads: list[CleanUpload], *, event: Event, by
+) -> list[Attachment]:
     uploader = None if isinstance(by, LinkHolder | SystemActor) else by
     stored = []
     for up in uploads:
         att = Attachment(
-            order=order, event=event, kind=up.kind, content_type=up.content_type,
-            size=len(up.data), original_name=up.original_name, uploaded_by=uploader,
+            order=order,
+            event=event,
+            kind=up.kind,
+            content_type=up.content_type,
+            size=len(up.data),
+            original_name=up.original_name,
+            uploaded_by=uploader,
         )
         att.file.save(f"{order.number}.{up.extension}", ContentFile(up.data), save=False)
         att.save()
@@ -176,7 +198,9 @@ def _store_attachments(order: WorkOrder, uploads: list[CleanUpload], *, event: E
     return stored
 
 
-def add_attachments(order: WorkOrder, uploads: Iterable[CleanUpload], *, by, channel: str = "web") -> Event:
+def add_attachments(
+    order: WorkOrder, uploads: Iterable[CleanUpload], *, by, channel: str = "web"
+) -> Event:
     """Attach photos or videos to an order as their own timeline entry (e.g. progress photos)."""
     from .access import can_see
     from .errors import NotAllowed, NotVisible
@@ -187,29 +211,37 @@ def add_attachments(order: WorkOrder, uploads: Iterable[CleanUpload], *, by, cha
     if not can_see(by, order):
         raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": order.number})
     may = (
-        order.assignee_id is not None and order.assignee_id == by.pk
-    ) or (getattr(by, "pk", None) is not None and order.reporter_id == by.pk) or (
-        isinstance(by, LinkHolder)
-    ) or by.sees_all_orders
+        (order.assignee_id is not None and order.assignee_id == by.pk)
+        or (getattr(by, "pk", None) is not None and order.reporter_id == by.pk)
+        or (isinstance(by, LinkHolder))
+        or by.sees_all_orders
+    )
     if not may:
         raise NotAllowed(_("您无权为该工单上传附件。"))
     if not order.is_open:
         raise InvalidInput(_("工单已结束，不能再上传附件。"), code="closed")
     with transaction.atomic():
         event = Event.objects.create(
-            order=order, code=EVENT_ATTACHMENT, channel=channel,
-            from_status=order.status, to_status=order.status, **actor_fields(by),
+            order=order,
+            code=EVENT_ATTACHMENT,
+            channel=channel,
+            from_status=order.status,
+            to_status=order.status,
+            **actor_fields(by),
         )
         _store_attachments(order, uploads, event=event, by=by)
     return event
 
 
-def perform(order: WorkOrder, action: str, *, by, channel: str = "web", version: int | None = None, **params) -> Event:
+def perform(
+    order: WorkOrder, action: str, *, by, channel: str = "web", version: int | None = None, **params
+) -> Event:
     """Take any lifecycle action by name (the API and the generic buttons use this)."""
     return apply(order, action, by=by, channel=channel, version=version, params=params)
 
 
 # Named verbs for readers and callers that know what they do.
+
 
 def accept_order(order, *, by, **kw):
     return perform(order, Action.ACCEPT, by=by, **kw)
@@ -252,7 +284,9 @@ def resume_order(order, *, by, **kw):
 
 
 def complete_order(order, *, result, note, by, suggestion="", **kw):
-    return perform(order, Action.COMPLETE, by=by, result=result, note=note, suggestion=suggestion, **kw)
+    return perform(
+        order, Action.COMPLETE, by=by, result=result, note=note, suggestion=suggestion, **kw
+    )
 
 
 def confirm_order(order, *, by, rating=None, comment="", **kw):

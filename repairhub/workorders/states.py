@@ -7,7 +7,7 @@ actions a viewer may take. docs/workflows/workorders.md is drawn from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -75,7 +75,7 @@ EVENT_SUBMITTED = "workorder.submitted"
 EVENT_ATTACHMENT = "workorder.attachment_added"
 
 
-class Relation(str, Enum):
+class Relation(StrEnum):
     """How the actor must stand to the order, on top of holding the role."""
 
     ANY = "any"  # any order the role can see
@@ -107,18 +107,27 @@ TRANSITIONS: tuple[Rule, ...] = (
     Rule(Action.REJECT, _s(Status.SUBMITTED), Status.REJECTED, DESK, ("reason",)),
     Rule(Action.DISPATCH, _s(Status.ACCEPTED), Status.DISPATCHED, DISPATCH_DESK, ("technician",)),
     Rule(
-        Action.REASSIGN, WITH_TECHNICIAN, Status.DISPATCHED,
-        (*DISPATCH_DESK, (Role.TEAM_LEAD, Relation.TEAM_LEAD)), ("technician",),
+        Action.REASSIGN,
+        WITH_TECHNICIAN,
+        Status.DISPATCHED,
+        (*DISPATCH_DESK, (Role.TEAM_LEAD, Relation.TEAM_LEAD)),
+        ("technician",),
     ),
     Rule(Action.ACKNOWLEDGE, _s(Status.DISPATCHED), Status.ACKNOWLEDGED, ASSIGNEE),
     Rule(
-        Action.DECLINE, _s(Status.DISPATCHED, Status.ACKNOWLEDGED), Status.ACCEPTED, ASSIGNEE,
+        Action.DECLINE,
+        _s(Status.DISPATCHED, Status.ACKNOWLEDGED),
+        Status.ACCEPTED,
+        ASSIGNEE,
         ("reason",),
     ),
     Rule(Action.ARRIVE, _s(Status.ACKNOWLEDGED), Status.IN_PROGRESS, ASSIGNEE),
     Rule(
-        Action.PROGRESS, _s(Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD), None,
-        ASSIGNEE, ("note",),
+        Action.PROGRESS,
+        _s(Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD),
+        None,
+        ASSIGNEE,
+        ("note",),
     ),
     Rule(Action.HOLD, _s(Status.IN_PROGRESS), Status.ON_HOLD, ASSIGNEE, ("reason",)),
     Rule(Action.RESUME, _s(Status.ON_HOLD), Status.IN_PROGRESS, ASSIGNEE),
@@ -126,13 +135,25 @@ TRANSITIONS: tuple[Rule, ...] = (
     Rule(Action.CONFIRM, _s(Status.COMPLETED), Status.CLOSED, REPORTER),
     Rule(Action.CLOSE, _s(Status.COMPLETED), Status.CLOSED, DISPATCH_DESK),
     Rule(
-        Action.REOPEN, _s(Status.COMPLETED), Status.ACCEPTED, (*DISPATCH_DESK, *REPORTER),
+        Action.REOPEN,
+        _s(Status.COMPLETED),
+        Status.ACCEPTED,
+        (*DISPATCH_DESK, *REPORTER),
         ("reason",),
     ),
-    Rule(Action.CANCEL, _s(Status.SUBMITTED, Status.ACCEPTED), Status.CANCELLED, (*DESK, *REPORTER), ("reason",)),
     Rule(
-        Action.CANCEL, _s(Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_HOLD),
-        Status.CANCELLED, DISPATCH_DESK, ("reason",),
+        Action.CANCEL,
+        _s(Status.SUBMITTED, Status.ACCEPTED),
+        Status.CANCELLED,
+        (*DESK, *REPORTER),
+        ("reason",),
+    ),
+    Rule(
+        Action.CANCEL,
+        _s(Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_HOLD),
+        Status.CANCELLED,
+        DISPATCH_DESK,
+        ("reason",),
     ),
 )
 

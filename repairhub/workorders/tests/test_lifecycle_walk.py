@@ -38,8 +38,13 @@ def test_refused_action_changes_nothing(world):
     with pytest.raises(InvalidInput):
         apply(order, Action.DISPATCH, by=world.dispatcher, params={"technician": "nobody"})
     with pytest.raises(StaleVersion):
-        apply(order, Action.DISPATCH, by=world.dispatcher, version=order.version - 1,
-              params={"technician": world.technician})
+        apply(
+            order,
+            Action.DISPATCH,
+            by=world.dispatcher,
+            version=order.version - 1,
+            params={"technician": world.technician},
+        )
     order.refresh_from_db()
     assert (order.status, order.version, order.events.count()) == before
 
@@ -47,10 +52,19 @@ def test_refused_action_changes_nothing(world):
 def test_failed_completion_needs_a_suggestion(world):
     order = world.order(Status.IN_PROGRESS)
     with pytest.raises(InvalidInput) as exc:
-        apply(order, Action.COMPLETE, by=world.technician, params={"result": "failed", "note": "线路老化"})
+        apply(
+            order,
+            Action.COMPLETE,
+            by=world.technician,
+            params={"result": "failed", "note": "线路老化"},
+        )
     assert exc.value.field == "suggestion"
-    apply(order, Action.COMPLETE, by=world.technician,
-          params={"result": "failed", "note": "线路老化", "suggestion": "需整体更换线路，已报后勤科"})
+    apply(
+        order,
+        Action.COMPLETE,
+        by=world.technician,
+        params={"result": "failed", "note": "线路老化", "suggestion": "需整体更换线路，已报后勤科"},
+    )
     assert order.status == Status.COMPLETED and order.result == "failed"
 
 
