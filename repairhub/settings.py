@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "repairhub.notify",
     "repairhub.intake",
     "repairhub.api",
+    "repairhub.ops",
 ]
 
 MIDDLEWARE = [

@@ -52,6 +52,18 @@ def on_order_event(event) -> None:
                 body=text,
             )
         )
+    if text and event.code != "workorder.submitted":
+        for follower in order.followers.all():
+            messages.append(
+                Message(
+                    channel=MessageChannel.SMS,
+                    address=follower.phone,
+                    user=follower.user,
+                    cause=event.code,
+                    order_number=order.number,
+                    body=text.replace(order.tracking_url, follower.tracking_url),
+                )
+            )
     if event.code in ("workorder.dispatched", "workorder.reassigned") and order.assignee_id:
         place = str(order.place) if order.place_id else order.address
         body = _("【报修云】新工单 %(number)s：%(category)s，%(place)s。%(description)s") % {

@@ -18,6 +18,8 @@ def visible_orders(user) -> QuerySet[WorkOrder]:
     """The orders this user may see (and, with a role that allows it, act on)."""
     qs = WorkOrder.objects.all()
     if isinstance(user, LinkHolder):
+        if user.follower:
+            return qs.filter(followers__tracking_token=user.token)
         return qs.filter(tracking_token=user.token)
     if user is None or not user.is_authenticated or not user.is_active:
         return qs.none()
@@ -35,6 +37,8 @@ def visible_orders(user) -> QuerySet[WorkOrder]:
 
 def can_see(user, order: WorkOrder) -> bool:
     if isinstance(user, LinkHolder):
+        if user.follower:
+            return order.followers.filter(tracking_token=user.token).exists()
         return order.tracking_token == user.token
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
@@ -63,14 +67,17 @@ def access_work_order(user, number: str) -> WorkOrder:
     return order
 
 
-def order_for_token(token: str) -> WorkOrder:
+def order_for_token(token: str) -> tuple[WorkOrder, LinkHolder]:
+    """The order behind a private tracking link, and who holds it (reporter or follower)."""
     from django.utils.translation import gettext as _
 
-    order = (
-        WorkOrder.objects.select_related("category", "place", "assignee")
-        .filter(tracking_token=token)
-        .first()
-    )
-    if order is None or not token:
-        raise NotVisible(_("跟踪链接无效，请核对短信或回执中的链接。"))
-    return order
+    from .models import Follower
+
+    qs = WorkOrder.objects.select_related("category", "category__parent", "place", "assignee")
+    order = qs.filter(tracking_token=token).first() if token else None
+    if order is not None:
+        return order, LinkHolder(token)
+    follower = Follower.objects.filter(tracking_token=token).first() if token else None
+    if follower is not None:
+        return qs.get(pk=follower.order_id), LinkHolder(token, follower=True)
+    raise NotVisible(_("跟踪链接无效，请核对短信或回执中的链接。"))

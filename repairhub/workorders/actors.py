@@ -14,15 +14,19 @@ class LinkHolder:
     pk = None
     roles = frozenset({Role.REPORTER})
 
-    def __init__(self, token: str):
+    def __init__(self, token: str, *, follower: bool = False):
         self.token = token
+        # A follower's link shows the order's progress but allows no action on it.
+        self.follower = follower
+        if follower:
+            self.roles = frozenset()
 
     @property
     def name(self) -> str:
         return str(_("报修人（跟踪链接）"))
 
     def has_role(self, *roles: str) -> bool:
-        return Role.REPORTER in roles
+        return bool(self.roles.intersection(roles))
 
 
 class SystemActor:

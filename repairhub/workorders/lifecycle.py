@@ -260,6 +260,8 @@ HANDLERS: dict[str, Callable[[WorkOrder, Any, dict], tuple[dict, dict]]] = {
 def actor_fields(by) -> dict[str, Any]:
     if isinstance(by, LinkHolder | SystemActor):
         return {"actor": None, "actor_label": by.name}
+    if by is None or not getattr(by, "is_authenticated", False):
+        return {"actor": None, "actor_label": _("访客")}
     return {"actor": by, "actor_label": by.name}
 
 

@@ -290,3 +290,38 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.last}"
+
+
+class Follower(models.Model):
+    """Someone with the same fault who follows an open order instead of filing a duplicate.
+
+    He gets his own private tracking link and the reporter's receipts, but cannot act on the order.
+    """
+
+    order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="followers")
+    name = models.CharField(_("姓名"), max_length=60)
+    phone = EncryptedTextField(_("联系电话"))
+    phone_index = models.CharField(max_length=40, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    tracking_token = models.CharField(max_length=43, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("关注人")
+        verbose_name_plural = _("关注人")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "phone_index"], name="uniq_follower_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.order_id}"
+
+    @property
+    def tracking_path(self) -> str:
+        return f"/t/{self.tracking_token}"
+
+    @property
+    def tracking_url(self) -> str:
+        return settings.SITE_URL + self.tracking_path

@@ -29,11 +29,12 @@ from .models import (
     Category,
     Channel,
     Event,
+    Follower,
     NumberSequence,
     Urgency,
     WorkOrder,
 )
-from .states import EVENT_ATTACHMENT, EVENT_SUBMITTED, Action, Status
+from .states import EVENT_ATTACHMENT, EVENT_FOLLOWED, EVENT_SUBMITTED, Action, Status
 
 MAX_DESCRIPTION = 2000
 
@@ -231,6 +232,55 @@ def add_attachments(
         )
         _store_attachments(order, uploads, event=event, by=by)
     return event
+
+
+def follow_order(
+    order: WorkOrder, *, name: str, phone: str, by, channel: str = "web"
+) -> tuple[Follower, bool]:
+    """Join an open order as a follower instead of reporting the same fault again (IN1, IN8).
+
+    Returns (follower, created); the same phone following twice gets its first link back.
+    """
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput(_("请填写您的姓名。"), field="reporter_name", code="required")
+    if len(name) > 60:
+        raise InvalidInput(_("姓名最多 60 个字。"), field="reporter_name")
+    try:
+        digits = normalize_phone(phone)
+    except ValidationError as exc:
+        raise InvalidInput(exc.messages[0], field="reporter_phone", code="invalid_phone") from None
+    if not order.is_open or order.status == Status.COMPLETED:
+        raise InvalidInput(
+            _("工单 %(number)s 已处理完毕，请重新报修。") % {"number": order.number}, code="closed"
+        )
+    index = blind_index(digits)
+    existing = Follower.objects.filter(order=order, phone_index=index).first()
+    if existing is not None:
+        return existing, False
+    user = by if getattr(by, "is_authenticated", False) else None
+    try:
+        with transaction.atomic():
+            follower = Follower.objects.create(
+                order=order,
+                name=name,
+                phone=digits,
+                phone_index=index,
+                user=user,
+                tracking_token=WorkOrder.new_tracking_token(),
+            )
+            Event.objects.create(
+                order=order,
+                code=EVENT_FOLLOWED,
+                channel=channel,
+                from_status=order.status,
+                to_status=order.status,
+                data={"name": name},
+                **actor_fields(by),
+            )
+    except IntegrityError:
+        return Follower.objects.get(order=order, phone_index=index), False
+    return follower, True
 
 
 def perform(

@@ -73,6 +73,7 @@ EVENT_CODES = {
 }
 EVENT_SUBMITTED = "workorder.submitted"
 EVENT_ATTACHMENT = "workorder.attachment_added"
+EVENT_FOLLOWED = "workorder.followed"
 
 
 class Relation(StrEnum):

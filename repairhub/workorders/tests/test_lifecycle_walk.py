@@ -80,3 +80,19 @@ def test_table_has_no_action_out_of_a_terminal_state():
     from repairhub.workorders.states import TERMINAL
 
     assert all(not (rule.sources & TERMINAL) for rule in TRANSITIONS)
+
+
+def test_follower_gets_own_link_but_cannot_act(world):
+    from repairhub.workorders.access import order_for_token
+    from repairhub.workorders.services import follow_order
+
+    order = world.order(Status.ACCEPTED)
+    follower, created = follow_order(order, name="李四", phone="139 0000 4444", by=None)
+    again, created_again = follow_order(order, name="李四", phone="13900004444", by=None)
+    assert created and not created_again and again.pk == follower.pk
+    seen, holder = order_for_token(follower.tracking_token)
+    assert seen.pk == order.pk and holder.follower
+    assert allowed_actions(order, holder) == []
+    _, reporter_holder = order_for_token(order.tracking_token)
+    assert allowed_actions(order, reporter_holder) == [Action.CANCEL]
+    assert order.events.filter(code="workorder.followed").count() == 1
