@@ -151,7 +151,7 @@ TRANSITIONS: tuple[Rule, ...] = (
     ),
     Rule(
         Action.CANCEL,
-        _s(Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_HOLD),
+        WITH_TECHNICIAN,
         Status.CANCELLED,
         DISPATCH_DESK,
         ("reason",),

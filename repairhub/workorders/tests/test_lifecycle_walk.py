@@ -96,3 +96,14 @@ def test_follower_gets_own_link_but_cannot_act(world):
     _, reporter_holder = order_for_token(order.tracking_token)
     assert allowed_actions(order, reporter_holder) == [Action.CANCEL]
     assert order.events.filter(code="workorder.followed").count() == 1
+
+
+def test_workflow_doc_matches_the_table():
+    from pathlib import Path
+
+    from repairhub.workorders.workflow_doc import render_markdown
+
+    doc = Path(__file__).resolve().parents[3] / "docs" / "workflows" / "workorders.md"
+    assert doc.read_text() == render_markdown(), (
+        "docs/workflows/workorders.md is stale: python -m repairhub.workorders.workflow_doc > it"
+    )
