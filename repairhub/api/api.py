@@ -1,0 +1,24 @@
+"""The /api/v1 NinjaAPI: one instance, its routers, its auth default and its error shape."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from . import errors
+from .auth import REQUIRED
+from .catalogue import router as catalogue_router
+from .docs import LocalSwagger
+from .orders import router as orders_router
+
+api = NinjaAPI(
+    title="RepairHub API",
+    version="1",
+    description="报修云 JSON 接口。认证：Authorization: Bearer <令牌>，或浏览器会话（需 CSRF）。"
+    "说明文档见 docs/api.md。",
+    urls_namespace="api-v1",
+    auth=REQUIRED,
+    docs=LocalSwagger(),
+)
+errors.install(api)
+api.add_router("", orders_router)
+api.add_router("", catalogue_router)

@@ -1,0 +1,303 @@
+"""Request and response shapes of /api/v1 (Pydantic v2 via ninja), and the functions that fill
+the response shapes from models. Reading only: nothing here writes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.utils import timezone
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from repairhub.places.models import PlaceKind
+from repairhub.workorders.models import Attachment, Category, Event, WorkOrder
+from repairhub.workorders.states import Status
+
+API_ROOT = "/api/v1"
+
+UrgencyCode = Literal["low", "normal", "high", "critical"]
+ChannelCode = Literal["web", "qr", "phone", "walk_in", "partner"]
+
+
+class ErrorOut(Schema):
+    code: str = Field(..., examples=["invalid"])
+    message: str = Field(..., examples=["字段 reporter_phone：必须是文字。"])
+    field: str | None = None
+
+
+# --- orders in ------------------------------------------------------------------------------
+
+
+class OrderIn(Schema):
+    description: str = Field(..., description="故障描述，最多 2000 字")
+    category: str = Field(..., description="报修类别编码（GET /categories）")
+    place: str = Field("", description="地点编码（GET /places）；填写了 address 时可省略")
+    address: str = Field("", description="详细地址；没有地点编码时必填")
+    reporter_name: str
+    reporter_phone: str = Field(..., description="手机号、带区号的座机号或 4–8 位校内分机号")
+    urgency: UrgencyCode | None = Field(None, description="省略时使用类别的默认紧急程度")
+    channel: ChannelCode = Field("web", description="匿名调用只能用 web 或 qr")
+    preferred_time: datetime | None = Field(None, description="期望上门时间，ISO 8601")
+
+
+class OrderQuery(Schema):
+    status: str = Field("", description="状态，可用逗号分隔多个")
+    category: str = Field("", description="类别编码；大类包含其子类")
+    place: str = Field("", description="地点编码；包含其下所有地点")
+    assignee: str = Field("", description="维修人员用户名")
+    channel: str = ""
+    date_from: date | None = Field(None, description="报修日期起（含），YYYY-MM-DD")
+    date_to: date | None = Field(None, description="报修日期止（含），YYYY-MM-DD")
+    number: str = Field("", description="工单号（部分匹配）")
+    phone: str = Field("", description="报修人电话（完整号码）")
+    limit: int = Field(20, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+
+class ActionIn(Schema):
+    """Parameters of a lifecycle action; each action reads the ones it needs (docs/api.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    version: int | None = Field(None, ge=1, description="乐观锁：工单当前 version")
+    reason: str | None = None
+    technician: str | None = Field(None, description="维修人员用户名（dispatch、reassign）")
+    note: str | None = None
+    result: Literal["success", "failed"] | None = None
+    suggestion: str | None = None
+    rating: int | None = Field(None, ge=1, le=5)
+    comment: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+
+
+# --- orders out -----------------------------------------------------------------------------
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    status_label: str
+    version: int
+    category: str
+    category_name: str
+    place: str | None
+    place_name: str
+    address: str
+    description: str
+    urgency: str
+    channel: str
+    preferred_time: datetime | None
+    reporter_name: str
+    reporter_phone: str = Field(..., description="列表中一律打码；详情中工作人员和报修人可见全号")
+    assignee: str | None
+    assignee_name: str
+    result: str
+    rating: int | None
+    created_at: datetime
+    updated_at: datetime
+    url: str
+    tracking_url: str | None = Field(None, description="报修人的私密跟踪链接，只给报修人")
+
+
+class EventOut(Schema):
+    code: str
+    actor: str
+    channel: str
+    from_status: str
+    to_status: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class AttachmentOut(Schema):
+    url: str
+    kind: str
+    content_type: str
+    size: int
+    original_name: str
+    created_at: datetime
+
+
+class OrderDetailOut(OrderOut):
+    hold_reason: str
+    completion_note: str
+    suggestion: str
+    rating_comment: str
+    reopen_count: int
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    acknowledged_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    closed_at: datetime | None
+    allowed_actions: list[str]
+    events: list[EventOut]
+    attachments: list[AttachmentOut]
+
+
+class OrderListOut(Schema):
+    items: list[OrderOut]
+    count: int
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None
+    default_urgency: str
+    is_paid: bool
+    auto_accept: bool
+
+
+class CategoryListOut(Schema):
+    items: list[CategoryOut]
+    count: int
+
+
+class PlaceOut(Schema):
+    kind: str
+    code: str
+    name: str
+    full_name: str
+    lat: float | None
+    lng: float | None
+    has_children: bool
+
+
+class PlaceListOut(Schema):
+    items: list[PlaceOut]
+    count: int
+
+
+# --- filling them -------------------------------------------------------------------------------
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return timezone.localtime(value) if value is not None else None
+
+
+def _sees_full_phone(order: WorkOrder, viewer) -> bool:
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    return bool(viewer.is_staff_member or order.reporter_id == viewer.pk)
+
+
+def order_summary(
+    order: WorkOrder, *, viewer=None, full_phone: bool = False, tracking: bool = False
+) -> dict[str, Any]:
+    """One order as the list shows it. Uses only the relations for_listing() selects."""
+    assignee = order.assignee if order.assignee_id else None
+    place = order.place if order.place_id else None
+    category: Category = order.category
+    return {
+        "number": order.number,
+        "status": order.status,
+        "status_label": str(Status(order.status).label),
+        "version": order.version,
+        "category": category.code,
+        "category_name": category.name,
+        "place": place.code if place else None,
+        "place_name": place.full_name if place else "",
+        "address": order.address,
+        "description": order.description,
+        "urgency": order.urgency,
+        "channel": order.channel,
+        "preferred_time": _local(order.preferred_time),
+        "reporter_name": order.reporter_name,
+        "reporter_phone": order.reporter_phone if full_phone else order.masked_phone,
+        "assignee": assignee.username if assignee else None,
+        "assignee_name": assignee.name if assignee else "",
+        "result": order.result,
+        "rating": order.rating,
+        "created_at": _local(order.created_at),
+        "updated_at": _local(order.updated_at),
+        "url": f"{API_ROOT}/orders/{order.number}",
+        "tracking_url": order.tracking_url if tracking else None,
+    }
+
+
+def event_out(event: Event) -> dict[str, Any]:
+    return {
+        "code": event.code,
+        "actor": event.actor_label,
+        "channel": event.channel,
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "data": event.data or {},
+        "created_at": _local(event.created_at),
+    }
+
+
+def attachment_out(att: Attachment) -> dict[str, Any]:
+    return {
+        "url": att.file.url,
+        "kind": att.kind,
+        "content_type": att.content_type,
+        "size": att.size,
+        "original_name": att.original_name,
+        "created_at": _local(att.created_at),
+    }
+
+
+def order_detail(order: WorkOrder, *, viewer) -> dict[str, Any]:
+    """One order with its timeline, attachments and what this viewer may do next."""
+    from repairhub.workorders.lifecycle import allowed_actions
+    from repairhub.workorders.queries import timeline
+
+    is_reporter = bool(getattr(viewer, "pk", None)) and order.reporter_id == viewer.pk
+    data = order_summary(
+        order, viewer=viewer, full_phone=_sees_full_phone(order, viewer), tracking=is_reporter
+    )
+    data.update(
+        hold_reason=order.hold_reason,
+        completion_note=order.completion_note,
+        suggestion=order.suggestion,
+        rating_comment=order.rating_comment,
+        reopen_count=order.reopen_count,
+        accepted_at=_local(order.accepted_at),
+        dispatched_at=_local(order.dispatched_at),
+        acknowledged_at=_local(order.acknowledged_at),
+        arrived_at=_local(order.arrived_at),
+        completed_at=_local(order.completed_at),
+        closed_at=_local(order.closed_at),
+        allowed_actions=[str(a) for a in allowed_actions(order, viewer)],
+        events=[event_out(e) for e in timeline(order)],
+        attachments=[attachment_out(a) for a in order.attachments.order_by("id")],
+    )
+    return data
+
+
+def created_order(order: WorkOrder, *, viewer) -> dict[str, Any]:
+    """The answer to whoever just submitted the order: it carries the private tracking link."""
+    return order_summary(order, viewer=viewer, full_phone=_sees_full_phone(order, viewer)) | {
+        "tracking_url": order.tracking_url
+    }
+
+
+def category_out(category: Category) -> dict[str, Any]:
+    return {
+        "code": category.code,
+        "name": category.name,
+        "parent": category.parent.code if category.parent_id else None,
+        "default_urgency": category.default_urgency,
+        "is_paid": category.is_paid,
+        "auto_accept": category.auto_accept,
+    }
+
+
+def place_out(place) -> dict[str, Any]:
+    building = place.kind == PlaceKind.BUILDING
+    return {
+        "kind": place.kind,
+        "code": place.code,
+        "name": place.name,
+        "full_name": place.full_name,
+        "lat": float(place.latitude) if building and place.latitude is not None else None,
+        "lng": float(place.longitude) if building and place.longitude is not None else None,
+        "has_children": bool(place.has_children),
+    }
