@@ -91,7 +91,8 @@ class WorkOrderQuerySet(models.QuerySet):
         return self.filter(status__in=WITH_TECHNICIAN)
 
     def in_place(self, place):
-        return self.filter(place__path__startswith=place.path)
+        """Orders at the place or anywhere under it (E03 must not match E030)."""
+        return self.filter(Q(place__path=place.path) | Q(place__path__startswith=place.path + "/"))
 
     def for_listing(self):
         return self.select_related("category", "category__parent", "place", "assignee")

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "workorders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.order_list, name="order-list"),
+    path("dispatch/", views.dispatch_board, name="dispatch-board"),
+    path("mine/", views.tech_list, name="tech-list"),
+    path("<str:number>/", views.order_detail, name="order-detail"),
+    path("<str:number>/actions/<str:action>/", views.order_action, name="order-action"),
+]

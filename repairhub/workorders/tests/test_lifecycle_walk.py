@@ -107,3 +107,15 @@ def test_workflow_doc_matches_the_table():
     assert doc.read_text() == render_markdown(), (
         "docs/workflows/workorders.md is stale: python -m repairhub.workorders.workflow_doc > it"
     )
+
+
+def test_place_subtree_does_not_match_a_sibling_with_the_same_prefix(world):
+    from repairhub.places.models import Place, PlaceKind
+    from repairhub.workorders.models import WorkOrder
+
+    campus = world.room.parent.parent.parent
+    sibling = Place.objects.create(kind=PlaceKind.BUILDING, code="E030", name="30号楼", parent=campus)
+    inside = world.order()
+    world.order(place=sibling)
+    building = world.room.building
+    assert list(WorkOrder.objects.in_place(building)) == [inside]
