@@ -7,7 +7,7 @@ VENDOR := repairhub/static/vendor/.installed
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test test-fast lint format bench setup clean
+.PHONY: run test test-fast lint format bench setup clean messages
 
 setup: $(STAMP) $(VENDOR)
 
@@ -25,11 +25,12 @@ run: setup
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/repairhub serve --demo
 
 test: setup
-	bash scripts/ensure-chromium.sh
+	bash scripts/ensure-test-tools.sh
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 test-fast: setup
+	bash scripts/ensure-test-tools.sh
 	$(BIN)/python -m pytest -q -m "not browser" $(PYTEST_ARGS)
 
 lint: setup
@@ -42,6 +43,11 @@ format: setup
 
 bench: setup
 	$(BIN)/python bench/intake.py
+
+# Source strings are Simplified Chinese; this refreshes and compiles the English catalogue.
+messages: setup
+	$(BIN)/repairhub makemessages -l en --no-obsolete --ignore=.venv --ignore=node_modules --ignore=bench --ignore=staticfiles
+	$(BIN)/repairhub compilemessages -l en --ignore=.venv
 
 clean:
 	rm -rf $(VENV) node_modules repairhub/static/vendor staticfiles

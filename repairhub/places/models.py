@@ -73,6 +73,8 @@ class Place(models.Model):
         return self.full_name or self.name
 
     def clean(self):
+        if self.kind not in PlaceKind.values:
+            return  # the field's own "invalid choice" error says what to fix
         expected = ALLOWED_PARENT[PlaceKind(self.kind)]
         actual = self.parent.kind if self.parent_id else None
         if expected != actual:

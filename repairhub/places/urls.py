@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "places"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("room/<str:code>/qr.svg", views.room_qr_svg, name="room-qr-svg"),
+    path("room/<str:code>/qr.png", views.room_qr_png, name="room-qr-png"),
+    path("<str:code>/qr.pdf", views.building_qr_pdf, name="building-qr-pdf"),
+]

@@ -33,7 +33,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Browser tests need Chromium at {CHROMIUM}: run scripts/ensure-chromium.sh")
+        pytest.fail(f"Browser tests need Chromium at {CHROMIUM}: run scripts/ensure-test-tools.sh")
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=CHROMIUM,

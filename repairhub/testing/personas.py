@@ -12,7 +12,8 @@ from repairhub.places.models import Place, PlaceKind
 from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.models import Category, Channel, WorkOrder
 from repairhub.workorders.services import create_order
-from repairhub.workorders.states import Action, Status
+from repairhub.workorders.states import Status
+from repairhub.workorders.walks import walk_to
 
 _seq = count(1)
 
@@ -123,27 +124,6 @@ def make_world() -> World:
     )
 
 
-# The shortest walk from `submitted` to each state, as (action, actor attribute, params).
-_WALK = {
-    Status.SUBMITTED: [],
-    Status.ACCEPTED: [(Action.ACCEPT, "agent", {})],
-    Status.REJECTED: [(Action.REJECT, "agent", {"reason": "不属于后勤维修范围"})],
-    Status.CANCELLED: [(Action.CANCEL, "agent", {"reason": "重复报修"})],
-}
-_WALK[Status.DISPATCHED] = [
-    *_WALK[Status.ACCEPTED],
-    (Action.DISPATCH, "dispatcher", {"technician": "@tech"}),
-]
-_WALK[Status.ACKNOWLEDGED] = [*_WALK[Status.DISPATCHED], (Action.ACKNOWLEDGE, "@tech", {})]
-_WALK[Status.IN_PROGRESS] = [*_WALK[Status.ACKNOWLEDGED], (Action.ARRIVE, "@tech", {})]
-_WALK[Status.ON_HOLD] = [*_WALK[Status.IN_PROGRESS], (Action.HOLD, "@tech", {"reason": "等配件"})]
-_WALK[Status.COMPLETED] = [
-    *_WALK[Status.IN_PROGRESS],
-    (Action.COMPLETE, "@tech", {"result": "success", "note": "换了灯管"}),
-]
-_WALK[Status.CLOSED] = [*_WALK[Status.COMPLETED], (Action.CLOSE, "dispatcher", {})]
-
-
 def make_order(
     world: World,
     status: str = Status.SUBMITTED,
@@ -154,8 +134,6 @@ def make_order(
     **kw,
 ) -> WorkOrder:
     """An order in the given state, brought there through the real services."""
-    from repairhub.workorders.lifecycle import apply
-
     technician = technician or world.technician
     order, _ = create_order(
         category=kw.pop("category", world.category),
@@ -168,9 +146,11 @@ def make_order(
         by=reporter or SYSTEM,
         **kw,
     )
-    for action, who, params in _WALK[Status(status)]:
-        actor = technician if who == "@tech" else getattr(world, who)
-        params = {k: (technician if v == "@tech" else v) for k, v in params.items()}
-        apply(order, action, by=actor, params=params)
+    walk_to(
+        order,
+        status,
+        actors={"agent": world.agent, "dispatcher": world.dispatcher},
+        technician=technician,
+    )
     assert order.status == status, (order.status, status)
     return order
