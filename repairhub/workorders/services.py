@@ -54,6 +54,13 @@ def _allocate_number(now: datetime) -> str:
     return f"{settings.ORDER_NUMBER_PREFIX}-{day:%Y%m%d}-{last:04d}"
 
 
+def _refuse_nul(**texts: str | None) -> None:
+    """PostgreSQL cannot store NUL in text: refuse it as input instead of failing on save."""
+    for name, value in texts.items():
+        if value and "\x00" in value:
+            raise InvalidInput(_("输入内容含有无效字符，请重新填写。"), field=name)
+
+
 def idempotency_digest(scope: str, key: str) -> str:
     return hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
 
@@ -84,6 +91,13 @@ def create_order(
     """
     description = (description or "").strip()
     reporter_name = (reporter_name or "").strip()
+    _refuse_nul(
+        description=description,
+        reporter_name=reporter_name,
+        address=address,
+        handling=handling,
+        remarks=remarks,
+    )
     if not description:
         raise InvalidInput(_("请描述故障情况。"), field="description", code="required")
     if len(description) > MAX_DESCRIPTION:
@@ -214,8 +228,9 @@ def add_attachments(
     may = (
         (order.assignee_id is not None and order.assignee_id == by.pk)
         or (getattr(by, "pk", None) is not None and order.reporter_id == by.pk)
-        or (isinstance(by, LinkHolder))
-        or by.sees_all_orders
+        # The reporter's link may add photos; a follower's link only watches (actors.py).
+        or (isinstance(by, LinkHolder) and not by.follower)
+        or getattr(by, "sees_all_orders", False)
     )
     if not may:
         raise NotAllowed(_("您无权为该工单上传附件。"))
@@ -242,6 +257,7 @@ def follow_order(
     Returns (follower, created); the same phone following twice gets its first link back.
     """
     name = (name or "").strip()
+    _refuse_nul(reporter_name=name)
     if not name:
         raise InvalidInput(_("请填写您的姓名。"), field="reporter_name", code="required")
     if len(name) > 60:
@@ -284,10 +300,25 @@ def follow_order(
 
 
 def perform(
-    order: WorkOrder, action: str, *, by, channel: str = "web", version: int | None = None, **params
+    order: WorkOrder,
+    action: str,
+    *,
+    by,
+    channel: str = "web",
+    version: int | None = None,
+    attachments: Iterable[CleanUpload] = (),
+    **params,
 ) -> Event:
-    """Take any lifecycle action by name (the API and the generic buttons use this)."""
-    return apply(order, action, by=by, channel=channel, version=version, params=params)
+    """Take any lifecycle action by name (the API and the generic buttons use this).
+
+    Photos sent with the action (a progress note, a completion) belong to its event.
+    """
+    uploads = list(attachments)
+    with transaction.atomic():
+        event = apply(order, action, by=by, channel=channel, version=version, params=params)
+        if uploads:
+            _store_attachments(order, uploads, event=event, by=by)
+    return event
 
 
 # Named verbs for readers and callers that know what they do.

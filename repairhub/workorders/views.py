@@ -9,7 +9,6 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,7 +24,7 @@ from .forms import ActionForm, OrderFilterForm, action_form, technician_choices
 from .lifecycle import allowed_actions
 from .models import Result, WorkOrder
 from .queries import queue, search_orders, technician_orders, timeline
-from .services import add_attachments, perform
+from .services import perform
 from .states import WITH_TECHNICIAN, Action, Status
 
 PAGE_SIZE = 50
@@ -92,17 +91,15 @@ def order_action(request, number, action):
         messages.error(request, _("请按提示修改后再提交。"))
         return _detail(request, order, failed=form, status=422)
     try:
-        with transaction.atomic():
-            perform(
-                order,
-                action,
-                by=request.user,
-                channel="web",
-                version=form.cleaned_data["version"],
-                **form.params(),
-            )
-            if form.uploads():
-                add_attachments(order, form.uploads(), by=request.user, channel="web")
+        perform(
+            order,
+            action,
+            by=request.user,
+            channel="web",
+            version=form.cleaned_data["version"],
+            attachments=form.uploads(),
+            **form.params(),
+        )
     except OrderError as exc:
         return _refused_action(request, number, form, exc)
     messages.success(

@@ -294,13 +294,14 @@ def test_progress_with_a_photo_through_the_page(world):
     order.refresh_from_db()
     assert order.status == Status.IN_PROGRESS
     events = list(order.events.order_by("id"))[before_events:]
-    assert [e.code for e in events] == ["workorder.progress", "workorder.attachment_added"]
-    assert events[0].data == {"note": "已拆开灯罩，镇流器烧坏"}
+    # The note and its photo are one timeline entry.
+    assert [e.code for e in events] == ["workorder.progress"]
     [attachment] = order.attachments.all()
+    assert events[0].data == {"note": "已拆开灯罩，镇流器烧坏", "attachments": [attachment.pk]}
     assert (attachment.kind, attachment.content_type, attachment.event_id) == (
         "image",
         "image/jpeg",
-        events[1].pk,
+        events[0].pk,
     )
     html = client_for(world.manager).get(detail_url(order)).content.decode()
     assert attachment.file.url in html
