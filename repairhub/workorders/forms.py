@@ -10,7 +10,6 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,37 +19,20 @@ from repairhub.lib.uploads import clean_upload
 from repairhub.places.models import Place, PlaceKind
 
 from .models import Category, Channel, Result
-from .queries import OrderFilter
-from .states import WITH_TECHNICIAN, Action, Status
+from .queries import OrderFilter, technicians_with_load
+from .states import Action, Status
 
 TEXT_MAX = 2000
 
 
 def technician_choices(user) -> list[tuple[str, str]]:
-    """Active technicians and experts with their open-order counts, in one query.
-
-    A team lead who is not also a dispatcher only sees his own team (the service refuses others).
-    """
-    qs = (
-        User.objects.filter(is_active=True, role_grants__role__in=[Role.TECHNICIAN, Role.EXPERT])
-        .distinct()
-        .annotate(
-            open_count=Count(
-                "assigned_orders",
-                filter=Q(assigned_orders__status__in=WITH_TECHNICIAN),
-                distinct=True,
-            )
-        )
-        .order_by("open_count", "display_name", "username")
-    )
-    if not user.has_role(Role.DISPATCHER, Role.ADMIN) and user.has_role(Role.TEAM_LEAD):
-        qs = qs.filter(team__lead=user)
+    """Choices for dispatch forms: technicians with their open-order counts."""
     return [
         (
             u.username,
             _("%(name)s（在办 %(count)d 单）") % {"name": u.name, "count": u.open_count},
         )
-        for u in qs
+        for u in technicians_with_load(user)
     ]
 
 

@@ -125,3 +125,32 @@ def technician_orders(user) -> QuerySet[WorkOrder]:
 
 def timeline(order: WorkOrder) -> QuerySet[Event]:
     return order.events.select_related("actor").prefetch_related("attachments").order_by("id")
+
+
+def technicians_with_load(user):
+    """Active technicians and experts a user may dispatch to, least loaded first, in one query.
+
+    A team lead who is not also a dispatcher only sees his own team (the service refuses others).
+    """
+    from django.db.models import Count, Q
+
+    from repairhub.accounts.models import User
+    from repairhub.accounts.roles import Role
+
+    from .states import WITH_TECHNICIAN
+
+    qs = (
+        User.objects.filter(is_active=True, role_grants__role__in=[Role.TECHNICIAN, Role.EXPERT])
+        .distinct()
+        .annotate(
+            open_count=Count(
+                "assigned_orders",
+                filter=Q(assigned_orders__status__in=WITH_TECHNICIAN),
+                distinct=True,
+            )
+        )
+        .order_by("open_count", "display_name", "username")
+    )
+    if not user.has_role(Role.DISPATCHER, Role.ADMIN) and user.has_role(Role.TEAM_LEAD):
+        qs = qs.filter(team__lead=user)
+    return qs
