@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -10,14 +11,16 @@ from django.utils.translation import gettext as _
 _STRIP = re.compile(r"[\s\-()（）]")
 # Mainland mobiles (1[3-9]x, 11 digits), fixed lines with area code (0xx-xxxxxxx[x]), and
 # short campus extensions (4–8 digits), optionally with +86.
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
-_EXTENSION = re.compile(r"^\d{4,8}$")
+# re.ASCII: \d must not match other scripts' digits (stored numbers are plain 0-9).
+_MOBILE = re.compile(r"^1[3-9]\d{9}$", re.ASCII)
+_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$", re.ASCII)
+_EXTENSION = re.compile(r"^\d{4,8}$", re.ASCII)
 
 
 def normalize_phone(raw: str) -> str:
     """Return the digits a person meant, or raise ValidationError saying what is wrong."""
-    value = _STRIP.sub("", (raw or "").strip())
+    # NFKC turns full-width input (１３８…, ＋８６, （０２７）), common with Chinese IMEs, into ASCII.
+    value = _STRIP.sub("", unicodedata.normalize("NFKC", raw or "").strip())
     if value.startswith("+86"):
         value = value[3:]
     elif value.startswith("0086"):

@@ -81,6 +81,9 @@ def _text(params: dict, name: str, *, required: bool, label: str) -> str:
     if not isinstance(value, str):
         raise InvalidInput(_("%(label)s必须是文字。") % {"label": label}, field=name)
     value = value.strip()
+    if "\x00" in value:
+        # PostgreSQL cannot store NUL in text or JSON: refuse it here rather than fail there.
+        raise InvalidInput(_("%(label)s含有无效字符。") % {"label": label}, field=name)
     if required and not value:
         raise InvalidInput(_("请填写%(label)s。") % {"label": label}, field=name, code="required")
     if len(value) > MAX_TEXT:
@@ -209,7 +212,7 @@ def _confirm(order, by, params):
     else:
         try:
             rating = int(rating)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(float("inf"))
             raise InvalidInput(_("评分必须是 1 到 5 的整数。"), field="rating") from None
         if isinstance(params.get("rating"), float) and params["rating"] != rating:
             raise InvalidInput(_("评分必须是 1 到 5 的整数。"), field="rating")
@@ -282,6 +285,8 @@ def apply(
         fresh = WorkOrder.objects.select_related("assignee", "assignee__team").get(pk=order.pk)
         if not isinstance(by, SystemActor) and not can_see(by, fresh):
             raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": fresh.number})
+        if version is not None and not str(version).isdigit():
+            raise InvalidInput(_("版本号必须是整数。"), field="version")
         if version is not None and int(version) != fresh.version:
             raise StaleVersion(
                 _("工单 %(number)s 已被他人更新，请刷新后重试。") % {"number": fresh.number}

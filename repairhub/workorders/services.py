@@ -21,7 +21,7 @@ from repairhub.lib.phones import normalize_phone
 from repairhub.lib.uploads import CleanUpload
 
 from . import subscribers
-from .actors import LinkHolder, SystemActor
+from .actors import LinkHolder
 from .errors import InvalidInput
 from .lifecycle import actor_fields, apply, apply_as_system
 from .models import (
@@ -192,7 +192,7 @@ def create_order(
 def _store_attachments(
     order: WorkOrder, uploads: list[CleanUpload], *, event: Event, by
 ) -> list[Attachment]:
-    uploader = None if isinstance(by, LinkHolder | SystemActor) else by
+    uploader = by if getattr(by, "is_authenticated", False) else None
     stored = []
     for up in uploads:
         att = Attachment(

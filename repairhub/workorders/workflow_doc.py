@@ -44,16 +44,26 @@ def render_markdown() -> str:
                     edges.append(edge)
         lines += edges
         lines += [f"    {s} --> [*]" for s in sorted(TERMINAL)]
-        lines += ["```", "", "## States", "", "| code | 中文 | reporter sees | terminal |",
-                  "|---|---|---|---|"]
+        lines += [
+            "```",
+            "",
+            "## States",
+            "",
+            "| code | 中文 | reporter sees | terminal |",
+            "|---|---|---|---|",
+        ]
         for status in Status:
             lines.append(
                 f"| `{status.value}` | {status.label} | {REPORTER_LABELS[status].label} | "
                 f"{'yes' if status in TERMINAL else ''} |"
             )
-        lines += ["", "## Transitions", "",
-                  "| action | 中文 | from | to | who (role: relation) | required input | event |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Transitions",
+            "",
+            "| action | 中文 | from | to | who (role: relation) | required input | event |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for rule in TRANSITIONS:
             who = "; ".join(f"{role}: {RELATION_WORDS[rel]}" for role, rel in rule.who)
             lines.append(

@@ -114,7 +114,9 @@ def test_place_subtree_does_not_match_a_sibling_with_the_same_prefix(world):
     from repairhub.workorders.models import WorkOrder
 
     campus = world.room.parent.parent.parent
-    sibling = Place.objects.create(kind=PlaceKind.BUILDING, code="E030", name="30号楼", parent=campus)
+    sibling = Place.objects.create(
+        kind=PlaceKind.BUILDING, code="E030", name="30号楼", parent=campus
+    )
     inside = world.order()
     world.order(place=sibling)
     building = world.room.building
