@@ -33,3 +33,8 @@ def world(db):
     from .personas import make_world
 
     return make_world()
+
+
+# Browser fixtures are registered here, once: a session-scoped Playwright imported into two
+# test modules would start twice and the second start fails inside the first one's loop.
+from .browser import browser, page, phone_page  # noqa: E402, F401

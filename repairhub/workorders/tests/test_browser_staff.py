@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from PIL import Image
 
-from repairhub.testing.browser import browser, login, page, phone_page, screenshot  # noqa: F401
+from repairhub.testing.browser import login, screenshot
 from repairhub.testing.personas import make_category, make_world
 from repairhub.workorders.models import Channel
 from repairhub.workorders.states import Status
@@ -22,7 +22,7 @@ def staff_world(transactional_db):
     return make_world()
 
 
-def submit(page, target) -> None:  # noqa: F811
+def submit(page, target) -> None:
     """Click a link or a submit button and wait for the page it leads to."""
     with page.expect_navigation():
         target.click()
@@ -35,7 +35,7 @@ def png_bytes() -> bytes:
     return buf.getvalue()
 
 
-def test_dispatcher_dispatches_from_the_board(page, staff_world):  # noqa: F811
+def test_dispatcher_dispatches_from_the_board(page, staff_world):
     w = staff_world
     urgent = w.order(Status.ACCEPTED, urgency="critical", description="配电箱冒烟")
     w.order(Status.ACCEPTED, place=None, address="西区食堂后门")
@@ -67,7 +67,7 @@ def test_dispatcher_dispatches_from_the_board(page, staff_world):  # noqa: F811
     assert (urgent.status, urgent.assignee) == (Status.DISPATCHED, w.technician2)
 
 
-def test_technician_works_an_order_on_his_phone(phone_page, staff_world, live_server):  # noqa: F811
+def test_technician_works_an_order_on_his_phone(phone_page, staff_world, live_server):
     w = staff_world
     order = w.order(Status.DISPATCHED, urgency="high", description="教室投影仪不亮，灯泡闪烁")
     w.order(Status.ON_HOLD)
@@ -121,7 +121,7 @@ def test_technician_works_an_order_on_his_phone(phone_page, staff_world, live_se
     assert phone_page.locator(".wo-actions").count() == 0  # nothing left for him to do
 
 
-def test_manager_queries_and_opens_a_timeline(page, staff_world):  # noqa: F811
+def test_manager_queries_and_opens_a_timeline(page, staff_world):
     w = staff_world
     socket = make_category("socket", name="插座")
     target = w.order(Status.COMPLETED, category=socket, channel=Channel.PHONE)
