@@ -1,0 +1,346 @@
+"""Intake pages: the reporter's H5 form (web and QR), following an open order, the private
+tracking page, "my orders", and the agent desk. Glue only: parse → access → one service."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from repairhub.accounts.roles import Role
+from repairhub.places.models import Place
+from repairhub.workorders import queries
+from repairhub.workorders.access import access_work_order, order_for_token, visible_orders
+from repairhub.workorders.errors import NotVisible, OrderError
+from repairhub.workorders.lifecycle import allowed_actions
+from repairhub.workorders.models import Channel, Result
+from repairhub.workorders.services import follow_order, perform
+from repairhub.workorders.states import Action, Status
+
+from .forms import (
+    DeskActionForm,
+    DeskForm,
+    FollowForm,
+    ReportForm,
+    TrackActionForm,
+    lookup_category,
+    lookup_place,
+    place_levels,
+)
+from .services import submit_report
+
+DESK_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN})
+REPORT_PAGE = "intake/report_form.html"
+TRACK_PAGE = "intake/order_tracking.html"
+DESK_PAGE = "intake/desk_agent.html"
+QUEUE_SIZE = 50
+
+
+def _client(request) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _actor(request):
+    """The signed-in user, or None for a visitor (services record visitors as "访客")."""
+    return request.user if request.user.is_authenticated else None
+
+
+def _staff(request) -> bool:
+    return bool(request.user.is_authenticated and request.user.is_staff_member)
+
+
+# --- reporter: the H5 form ----------------------------------------------------------------
+
+
+def _report_page(request, form: ReportForm, *, follow_error: str = "", status: int = 200):
+    place = form.selected_place
+    category = lookup_category(form["category"].value())
+    locked = form.locked_place
+    context = {
+        "form": form,
+        "locked": locked,
+        "action": reverse("intake:qr", args=[locked.code]) if locked else reverse("intake:report"),
+        "levels": [] if form.locked_place else place_levels(place),
+        "duplicates": queries.open_duplicates(place, category),
+        "follow_error": follow_error,
+    }
+    return render(request, REPORT_PAGE, context, status=status)
+
+
+def _report(request, locked: Place | None):
+    if request.method != "POST" or request.POST.get("step"):
+        initial = _initial(request)
+        return _report_page(request, ReportForm(initial=initial, locked_place=locked))
+    form = ReportForm(request.POST, request.FILES, locked_place=locked, staff=_staff(request))
+    if form.is_valid():
+        channel = Channel.QR if locked else Channel.WEB
+        try:
+            order, _created = submit_report(
+                form.to_report(channel),
+                by=_actor(request),
+                client=_client(request),
+                idempotency_key=form.cleaned_data["token"],
+            )
+        except OrderError as err:
+            form.add_service_error(err)
+            return _report_page(request, form, status=err.status)
+        return redirect(f"{order.tracking_path}?new=1")
+    return _report_page(request, form, status=422)
+
+
+def _initial(request) -> dict:
+    """Redisplay what was typed (the no-JS "next level" button), or the account's contact."""
+    if request.method == "POST":
+        return request.POST.dict()
+    user = request.user
+    if user.is_authenticated:
+        return {"reporter_name": user.name, "reporter_phone": getattr(user, "phone", "")}
+    return {}
+
+
+def report(request):
+    return _report(request, None)
+
+
+def qr(request, code: str):
+    place = lookup_place(code)
+    if place is None:
+        raise Http404(_("二维码对应的地点不存在或已停用，请选择地点报修。"))
+    return _report(request, place)
+
+
+@require_GET
+def duplicates(request):
+    place, category = (
+        lookup_place(request.GET.get("place")),
+        lookup_category(request.GET.get("category")),
+    )
+    context = {"duplicates": queries.open_duplicates(place, category)}
+    return render(request, f"{REPORT_PAGE}#duplicates", context)
+
+
+@require_GET
+def places(request):
+    levels = place_levels(lookup_place(request.GET.get("place")))
+    return render(request, f"{REPORT_PAGE}#place_chain", {"levels": levels})
+
+
+@require_POST
+def follow(request, number: str):
+    form = FollowForm(request.POST, number=number)
+    if form.is_valid():
+        try:
+            follower, _created = follow_order(
+                form.order,
+                name=form.cleaned_data["reporter_name"],
+                phone=form.cleaned_data["reporter_phone"],
+                by=_actor(request),
+            )
+        except OrderError as err:
+            form.add_service_error(err)
+        else:
+            return redirect(f"{follower.tracking_path}?followed=1")
+    locked = lookup_place(request.POST.get("place")) if request.POST.get("from_qr") else None
+    report_form = ReportForm(initial=request.POST.dict(), locked_place=locked)
+    error = " ".join(e for errs in form.errors.values() for e in errs)
+    return _report_page(request, report_form, follow_error=error, status=422)
+
+
+# --- reporter: tracking page and my orders --------------------------------------------------
+
+PUBLIC_EVENTS = {
+    "workorder.submitted": gettext_lazy("已提交报修"),
+    "workorder.accepted": gettext_lazy("已受理"),
+    "workorder.rejected": gettext_lazy("已驳回"),
+    "workorder.dispatched": gettext_lazy("已派维修人员"),
+    "workorder.reassigned": gettext_lazy("已改派维修人员"),
+    "workorder.arrived": gettext_lazy("维修人员已到场"),
+    "workorder.completed": gettext_lazy("维修完成"),
+    "workorder.confirmed": gettext_lazy("报修人已确认完成"),
+    "workorder.closed": gettext_lazy("工单已关闭"),
+    "workorder.reopened": gettext_lazy("反馈没修好，重新处理"),
+    "workorder.cancelled": gettext_lazy("已取消"),
+}
+
+
+def public_timeline(order) -> list[dict]:
+    """What a reporter may read of the timeline: no internal notes, no staff phone numbers."""
+    entries = []
+    for event in queries.timeline(order):
+        title = PUBLIC_EVENTS.get(event.code)
+        if title is None:
+            continue
+        data = event.data or {}
+        detail = data.get("reason") or data.get("technician_name") or data.get("comment") or ""
+        if event.code == "workorder.completed":
+            failed = data.get("result") == Result.FAILED
+            title = _("维修未成功") if failed else title
+            detail = data.get("suggestion", "") if failed else ""
+        entries.append({"at": event.created_at, "title": title, "detail": detail})
+    return entries
+
+
+def _track_page(request, order, holder, *, error: str = "", status: int = 200):
+    actions = [] if holder.follower else allowed_actions(order, holder)
+    context = {
+        "order": order,
+        "holder": holder,
+        "actions": actions,
+        "timeline": public_timeline(order),
+        "attachments": order.attachments.all(),
+        "error": error,
+        "new": request.GET.get("new") == "1",
+        "followed": request.GET.get("followed") == "1",
+        "link": request.build_absolute_uri(request.path),
+    }
+    return render(request, TRACK_PAGE, context, status=status)
+
+
+def _holder_order(token: str):
+    try:
+        return order_for_token(token)
+    except NotVisible as err:
+        raise Http404(err.message) from None
+
+
+@require_GET
+def track(request, token: str):
+    order, holder = _holder_order(token)
+    return _track_page(request, order, holder)
+
+
+@require_POST
+def track_action(request, token: str, action: str):
+    order, holder = _holder_order(token)
+    form = TrackActionForm(request.POST)
+    if action not in TrackActionForm.ACTIONS or not form.is_valid():
+        error = " ".join(e for errs in form.errors.values() for e in errs) or _("未知操作。")
+        return _track_page(request, order, holder, error=error, status=422)
+    try:
+        version = form.cleaned_data["version"]
+        perform(order, action, by=holder, version=version, **form.params(action))
+    except OrderError as err:
+        return _track_page(request, order, holder, error=err.message, status=err.status)
+    return redirect("intake:track", token=token)
+
+
+@login_required
+def my_orders(request):
+    orders = visible_orders(request.user).for_listing().filter(reporter=request.user)
+    return render(request, "intake/order_mine.html", {"orders": orders.order_by("-created_at")})
+
+
+# --- agent desk ------------------------------------------------------------------------------
+
+
+def desk_only(view):
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.roles & DESK_ROLES:
+            raise PermissionDenied(_("只有值班员、调度员和管理员可以使用值班台。"))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def order_url(number: str) -> str:
+    try:
+        return reverse("workorders:order-detail", args=[number])
+    except NoReverseMatch:
+        return f"/orders/{number}/"
+
+
+def _desk_page(request, form: DeskForm, *, status: int = 200):
+    created = request.GET.get("new", "")
+    context = {
+        "form": form,
+        "queue": queries.queue(request.user, Status.SUBMITTED)[:QUEUE_SIZE],
+        "created": created,
+        "created_url": order_url(created) if created else "",
+    }
+    return render(request, DESK_PAGE, context, status=status)
+
+
+@desk_only
+def desk(request):
+    if request.method != "POST":
+        return _desk_page(request, DeskForm())
+    form = DeskForm(request.POST)
+    if form.is_valid():
+        try:
+            order, _created = submit_report(
+                form.to_report(), by=request.user, idempotency_key=form.cleaned_data["token"]
+            )
+        except OrderError as err:
+            form.add_service_error(err)
+            return _desk_page(request, form, status=err.status)
+        return redirect(f"{reverse('intake:desk')}?new={order.number}")
+    return _desk_page(request, form, status=422)
+
+
+@desk_only
+@require_GET
+def desk_caller(request):
+    phone = request.GET.get("reporter_phone", "").strip()
+    orders = queries.orders_for_phone(request.user, phone)
+    return render(request, f"{DESK_PAGE}#caller", {"caller_orders": orders, "phone": phone})
+
+
+@desk_only
+@require_GET
+def desk_place(request):
+    place = lookup_place(request.GET.get("place"))
+    orders = queries.open_orders_at(request.user, place)
+    return render(request, f"{DESK_PAGE}#place_orders", {"place_orders": orders, "place": place})
+
+
+def _queue(request, *, notice: str = "", error: bool = False):
+    context = {
+        "queue": queries.queue(request.user, Status.SUBMITTED)[:QUEUE_SIZE],
+        "notice": notice,
+        "notice_error": error,
+    }
+    return render(request, f"{DESK_PAGE}#queue", context)
+
+
+@desk_only
+@require_GET
+def desk_queue(request):
+    return _queue(request)
+
+
+@desk_only
+@require_POST
+def desk_action(request, number: str, action: str):
+    form = DeskActionForm(request.POST)
+    try:
+        if action not in (Action.ACCEPT, Action.REJECT) or not form.is_valid():
+            raise NotVisible(_("未知操作。"))
+        order = access_work_order(request.user, number)
+        d = form.cleaned_data
+        params = {"reason": d["reason"]} if action == Action.REJECT else {}
+        perform(order, action, by=request.user, version=d["version"], **params)
+    except OrderError as err:
+        notice, error = err.message, True
+    else:
+        notice, error = (
+            _("工单 %(number)s 已%(action)s。")
+            % {
+                "number": number,
+                "action": Action(action).label,
+            },
+            False,
+        )
+    if request.htmx:
+        return _queue(request, notice=notice, error=error)
+    (messages.error if error else messages.success)(request, notice)
+    return redirect("intake:desk")
