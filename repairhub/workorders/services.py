@@ -128,11 +128,8 @@ def create_order(
     if urgency not in Urgency.values:
         raise InvalidInput(_("紧急程度只能是：一般、普通、紧急、特急。"), field="urgency")
 
-    if idempotency_key:
-        existing = WorkOrder.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            return existing, False
-
+    # A repeated key loses on the unique index below and returns the first order; callers that
+    # may see many replays (intake.submit_report) look the key up before calling.
     uploads = list(attachments)
     try:
         with transaction.atomic():
