@@ -50,7 +50,11 @@ SECRET_KEY = _embedded_secret("SECRET_KEY", "secret.key", 48)
 FIELD_ENCRYPTION_KEY = _embedded_secret("FIELD_ENCRYPTION_KEY", "field.key")
 ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address in QR codes and tracking links; by default where `repairhub serve` listens.
+SITE_URL = os.environ.get(
+    "SITE_URL",
+    f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}",
+).rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
