@@ -86,7 +86,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("角色"))
     def role_list(self, user: User) -> str:
-        return "、".join(str(g) for g in user.role_grants.all())
+        return _("、").join(str(g) for g in user.role_grants.all())
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -75,7 +75,7 @@ def _problem(error: dict) -> str:
         return _("日期格式不正确，请使用 YYYY-MM-DD，例如 2026-05-01。")
     if kind in {"literal_error", "enum"}:
         expected = str(ctx.get("expected", "")).replace("'", "").replace(" or ", ", ")
-        choices = "、".join(c.strip() for c in expected.split(",") if c.strip())
+        choices = _("、").join(c.strip() for c in expected.split(",") if c.strip())
         return _("只能是以下之一：%(choices)s。") % {"choices": choices}
     if kind == "string_too_long":
         return _("最多 %(max)s 个字。") % {"max": ctx.get("max_length")}

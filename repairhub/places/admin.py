@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from . import qr
 from .models import Place, PlaceKind
@@ -28,7 +28,7 @@ class PlaceForm(forms.ModelForm):
 class WithinFilter(admin.SimpleListFilter):
     """Everything under a campus or a building (the tree's useful cut, not only direct children)."""
 
-    title = _lazy("所属区域")
+    title = gettext_lazy("所属区域")
     parameter_name = "within"
 
     def lookups(self, request, model_admin):
@@ -58,7 +58,7 @@ class PlaceAdmin(admin.ModelAdmin):
             kwargs["queryset"] = Place.objects.exclude(kind=PlaceKind.ROOM)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    @admin.display(description=_lazy("二维码"))
+    @admin.display(description=gettext_lazy("二维码"))
     def qr_link(self, place: Place):
         if place.kind == PlaceKind.BUILDING:
             url = reverse("places:building-qr-pdf", args=[place.code])
@@ -68,7 +68,7 @@ class PlaceAdmin(admin.ModelAdmin):
             return format_html('<a href="{}" target="_blank">{}</a>', url, _("二维码"))
         return ""
 
-    @admin.action(description=_lazy("打印二维码 (PDF)"))
+    @admin.action(description=gettext_lazy("打印二维码 (PDF)"))
     def print_qr_sheet(self, request, queryset):
         buildings = list(queryset.filter(kind=PlaceKind.BUILDING).order_by("path"))
         if not buildings:

@@ -71,6 +71,12 @@ def phone_page(browser, live_server):
     ctx.close()
 
 
+def _scratch() -> Path:
+    import tempfile
+
+    return Path(tempfile.gettempdir()) / "repairhub-screenshots"
+
+
 def login(page, username: str, password: str | None = None) -> None:
     page.goto("/accounts/login/")
     page.fill("input[name=username]", username)
@@ -80,7 +86,10 @@ def login(page, username: str, password: str | None = None) -> None:
 
 
 def screenshot(page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """Save a full-page screenshot: into docs/screenshots/ when REPAIRHUB_SCREENSHOTS=1 (to
+    refresh the docs), otherwise into a temporary folder, so a test run leaves the tree clean."""
+    folder = SCREENSHOTS if os.environ.get("REPAIRHUB_SCREENSHOTS") == "1" else _scratch()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

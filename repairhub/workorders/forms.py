@@ -280,7 +280,11 @@ class HoldForm(ActionForm):
     def params(self) -> dict:
         kind = dict(HoldKind.CHOICES)[self.cleaned_data["kind"]]
         detail = self.cleaned_data["detail"].strip()
-        return {"reason": f"{kind}：{detail}" if detail else str(kind)}
+        return {
+            "reason": _("%(kind)s：%(detail)s") % {"kind": kind, "detail": detail}
+            if detail
+            else str(kind)
+        }
 
 
 class CompleteForm(ActionForm):
