@@ -95,9 +95,20 @@ class Place(models.Model):
         else:
             self.path = self.code
             self.full_name = self.name
+        loaded = getattr(self, "_loaded_names", None)
         super().save(*args, **kwargs)
-        for child in self.children.all():
-            child.save()
+        # Children carry this node's path and name: rewrite them only when those changed
+        # (a new node has no children; an unchanged one needs no cascade).
+        if loaded is not None and loaded != (self.path, self.full_name):
+            for child in self.children.all():
+                child.save()
+        self._loaded_names = (self.path, self.full_name)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj._loaded_names = (obj.__dict__.get("path"), obj.__dict__.get("full_name"))
+        return obj
 
     @property
     def building(self) -> Place | None:

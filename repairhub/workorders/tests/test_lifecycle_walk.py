@@ -121,3 +121,14 @@ def test_place_subtree_does_not_match_a_sibling_with_the_same_prefix(world):
     world.order(place=sibling)
     building = world.room.building
     assert list(WorkOrder.objects.in_place(building)) == [inside]
+
+
+def test_renaming_a_building_rewrites_the_names_below_it(world):
+    from repairhub.places.models import Place
+
+    building = Place.objects.get(code="E03")
+    building.name = "三号楼"
+    building.save()
+    room = Place.objects.get(pk=world.room.pk)
+    assert room.full_name == "东校区 / 三号楼 / 2层 / 201"
+    assert room.path == "E/E03/E03-2F/E03-201"
