@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "repairhub.places",
     "repairhub.workorders",
     "repairhub.notify",
+    "repairhub.dispatch",
     "repairhub.intake",
     "repairhub.api",
     "repairhub.ops",
@@ -225,6 +226,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ORDER_NUMBER_PREFIX = os.environ.get("ORDER_NUMBER_PREFIX", "BX")
 # Anonymous intake (web/QR form and API) per client address.
 ANON_INTAKE_RATE = os.environ.get("ANON_INTAKE_RATE", "20/h")
+# How long each server process may keep API tokens, categories and places it has looked up
+# (repairhub/lib/localcache.py); a change made in another process takes effect within this.
+LOCAL_CACHE_SECONDS = float(os.environ.get("LOCAL_CACHE_SECONDS", "15"))
 
 LOGGING = {
     "version": 1,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 
+from repairhub.lib.localcache import LocalCache
 from repairhub.lib.phones import normalize_phone
 
 from .models import ApiToken, RoleGrant, Team, User
@@ -62,19 +64,42 @@ def issue_token(user: User, *, name: str = "") -> str:
     return secret
 
 
-def user_for_token(secret: str) -> User | None:
-    """The active user a bearer token belongs to, or None."""
-    if not secret or not secret.startswith("rh_"):
-        return None
+# Bearer tokens this process has checked (repairhub/lib/localcache.py): digest → (token pk,
+# user with roles loaded). Saving a token, a user or a role grant clears it (apps.py).
+TOKENS: LocalCache[tuple[int, User]] = LocalCache("api-tokens")
+
+
+def _load_token(digest: str) -> tuple[int, User] | None:
     token = (
         ApiToken.objects.select_related("user")
-        .filter(digest=ApiToken.digest_of(secret), revoked_at__isnull=True)
+        .filter(digest=digest, revoked_at__isnull=True, user__is_active=True)
         .first()
     )
-    if token is None or not token.user.is_active:
+    if token is None:
         return None
     now = timezone.now()
     # Touch at most once a minute: a write on every API call would cost throughput.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    user = token.user
+    user.roles  # noqa: B018 - loaded once here, carried by every copy handed out
+    return token.pk, user
+
+
+def user_for_token(secret: str) -> User | None:
+    """The active user a bearer token belongs to, or None.
+
+    Each request gets its own copy of the user, so nothing one request sets leaks into another.
+    """
+    if not secret or not secret.startswith("rh_"):
+        return None
+    digest = ApiToken.digest_of(secret)
+    found = TOKENS.get(digest, lambda: _load_token(digest))
+    return copy.copy(found[1]) if found is not None else None
+
+
+def revoke_token(token: ApiToken) -> None:
+    """Stop a token working: at once in this process, within LOCAL_CACHE_SECONDS in others."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from repairhub.accounts.roles import Role
+from repairhub.lib.localcache import LocalCache
 from repairhub.lib.uploads import CleanUpload
 from repairhub.places.models import Place
 from repairhub.workorders.errors import InvalidInput, NotAllowed
@@ -43,13 +44,18 @@ class RateLimited(InvalidInput):
     code = "rate_limited"
 
 
+# Categories and places this process has looked up by code (repairhub/lib/localcache.py);
+# saving or deleting either clears them (apps.py).
+CATEGORIES: LocalCache[Category] = LocalCache("categories")
+PLACES: LocalCache[Place] = LocalCache("places")
+
+
 def resolve_category(code: str, *, by) -> Category:
     """The category for a code; reporters may pick only those marked as selectable."""
-    qs = Category.objects.active()
-    if not (getattr(by, "is_authenticated", False) and by.is_staff_member):
-        qs = qs.filter(reporter_selectable=True)
-    category = qs.filter(code=(code or "").strip()).first()
-    if category is None:
+    code = (code or "").strip()
+    category = CATEGORIES.get(code, lambda: Category.objects.active().filter(code=code).first())
+    staff = getattr(by, "is_authenticated", False) and by.is_staff_member
+    if category is None or not (staff or category.reporter_selectable):
         raise InvalidInput(
             _("未知的报修类别“%(code)s”，请从列表中选择。") % {"code": code},
             field="category",
@@ -62,7 +68,7 @@ def resolve_place(code: str) -> Place | None:
     code = (code or "").strip()
     if not code:
         return None
-    place = Place.objects.active().filter(code=code).first()
+    place = PLACES.get(code, lambda: Place.objects.active().filter(code=code).first())
     if place is None:
         raise InvalidInput(
             _("未知的报修地点“%(code)s”，请从列表中选择。") % {"code": code},
@@ -117,11 +123,14 @@ def submit_report(
     place = resolve_place(report.place)
     scope = f"user:{by.pk}" if authenticated else f"anon:{client}"
     key = idempotency_digest(scope, idempotency_key) if idempotency_key else None
-    if key:
-        existing = WorkOrder.objects.filter(idempotency_key=key).first()
-        if existing is not None:
-            return existing, False
     if not authenticated:
+        # A double tap on the form must not count against the rate limit: look the key up
+        # first. Everyone else relies on the unique index (create_order returns the first
+        # order on a repeat), which saves a query on every submission.
+        if key:
+            existing = WorkOrder.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return existing, False
         check_rate(client or "unknown")
     return create_order(
         category=category,

@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from repairhub.lib.rows import insert_row
+
 from .models import Message, MessageChannel
 
 
@@ -94,8 +96,7 @@ def on_order_event(event) -> None:
             )
     if not messages:
         return
-    created = Message.objects.bulk_create(messages)
-    ids = [m.pk for m in created if m.pk]
+    ids = [insert_row(m).pk for m in messages]
 
     def enqueue():
         from .tasks import deliver_messages

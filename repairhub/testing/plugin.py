@@ -22,7 +22,12 @@ def _media_root(settings, tmp_path):
 def _clear_cache():
     from django.core.cache import cache
 
+    from repairhub.lib.localcache import LocalCache
+
+    # Rows from an earlier test's rolled-back transaction must not be served from memory.
+    LocalCache.clear_all()
     yield
+    LocalCache.clear_all()
     with contextlib.suppress(Exception):
         cache.clear()
 
