@@ -8,30 +8,43 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from repairhub.lib.rows import insert_row
 
 from .models import Message, MessageChannel
 
+# What the reporter is told at each step; translated only when one is sent.
+REPORTER_TEXTS = {
+    "workorder.submitted": gettext_noop(
+        "【报修云】您的报修已提交，单号 %(number)s。查看进度：%(url)s"
+    ),
+    "workorder.accepted": gettext_noop(
+        "【报修云】报修单 %(number)s 已受理，我们会尽快安排维修人员。"
+    ),
+    "workorder.rejected": gettext_noop("【报修云】报修单 %(number)s 未能受理，原因：%(reason)s"),
+    "workorder.dispatched": gettext_noop(
+        "【报修云】报修单 %(number)s 已派给维修人员 %(technician)s。"
+    ),
+    "workorder.reassigned": gettext_noop(
+        "【报修云】报修单 %(number)s 已改派给维修人员 %(technician)s。"
+    ),
+    "workorder.arrived": gettext_noop("【报修云】维修人员已到达，报修单 %(number)s 正在维修。"),
+    "workorder.completed": gettext_noop(
+        "【报修云】报修单 %(number)s 已完工，请确认并评价：%(url)s"
+    ),
+    "workorder.closed": gettext_noop("【报修云】报修单 %(number)s 已关闭，感谢您的反馈。"),
+    "workorder.cancelled": gettext_noop("【报修云】报修单 %(number)s 已取消。"),
+}
+
 
 def _reporter_text(event) -> str | None:
-    order = event.order
-    data = event.data or {}
-    texts = {
-        "workorder.submitted": _("【报修云】您的报修已提交，单号 %(number)s。查看进度：%(url)s"),
-        "workorder.accepted": _("【报修云】报修单 %(number)s 已受理，我们会尽快安排维修人员。"),
-        "workorder.rejected": _("【报修云】报修单 %(number)s 未能受理，原因：%(reason)s"),
-        "workorder.dispatched": _("【报修云】报修单 %(number)s 已派给维修人员 %(technician)s。"),
-        "workorder.reassigned": _("【报修云】报修单 %(number)s 已改派给维修人员 %(technician)s。"),
-        "workorder.arrived": _("【报修云】维修人员已到达，报修单 %(number)s 正在维修。"),
-        "workorder.completed": _("【报修云】报修单 %(number)s 已完工，请确认并评价：%(url)s"),
-        "workorder.closed": _("【报修云】报修单 %(number)s 已关闭，感谢您的反馈。"),
-        "workorder.cancelled": _("【报修云】报修单 %(number)s 已取消。"),
-    }
-    template = texts.get(event.code)
+    template = REPORTER_TEXTS.get(event.code)
     if template is None:
         return None
-    return template % {
+    order = event.order
+    data = event.data or {}
+    return _(template) % {
         "number": order.number,
         "url": order.tracking_url,
         "reason": data.get("reason", ""),
