@@ -229,6 +229,34 @@ ANON_INTAKE_RATE = os.environ.get("ANON_INTAKE_RATE", "20/h")
 # How long each server process may keep API tokens, categories and places it has looked up
 # (repairhub/lib/localcache.py); a change made in another process takes effect within this.
 LOCAL_CACHE_SECONDS = float(os.environ.get("LOCAL_CACHE_SECONDS", "15"))
+# Dispatch plans (docs/dispatch.md): travel speed and the default time limit of a plan.
+DISPATCH_SPEED_KMH = float(os.environ.get("DISPATCH_SPEED_KMH", "25"))
+DISPATCH_PLAN_SECONDS = float(os.environ.get("DISPATCH_PLAN_SECONDS", "5"))
+
+
+# --- live positions and the map (DP3, docs/dispatch-map.md) ------------------------------
+def _map_center(value: str) -> tuple[float, float] | None:
+    if not value.strip():
+        return None
+    try:
+        lat, lng = (float(part) for part in value.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(
+            "MAP_CENTER must be 'latitude,longitude', e.g. 30.5,114.4"
+        ) from None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ImproperlyConfigured("MAP_CENTER is outside -90..90 / -180..180.")
+    return lat, lng
+
+
+POSITION_MIN_SECONDS = int(os.environ.get("POSITION_MIN_SECONDS", "20"))
+POSITION_KEEP_DAYS = int(os.environ.get("POSITION_KEEP_DAYS", "7"))
+POSITION_STALE_MINUTES = int(os.environ.get("POSITION_STALE_MINUTES", "10"))
+POSITION_TRACK_MINUTES = int(os.environ.get("POSITION_TRACK_MINUTES", "120"))
+MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # empty: no tiles (intranets)
+MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
+MAP_CENTER = _map_center(os.environ.get("MAP_CENTER", ""))  # None: fit the data
+MAP_ZOOM = int(os.environ.get("MAP_ZOOM", "16"))
 
 LOGGING = {
     "version": 1,

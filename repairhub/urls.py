@@ -12,6 +12,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("", include("repairhub.intake.urls")),
     path("orders/", include("repairhub.workorders.urls")),
+    path("dispatch/", include("repairhub.dispatch.urls")),
     path("places/", include("repairhub.places.urls")),
     path("accounts/", include("repairhub.accounts.urls")),
     path("admin/", admin.site.urls),

@@ -11,4 +11,8 @@ npm ci --no-audit --no-fund --loglevel=error
 dest=repairhub/static/vendor
 mkdir -p "$dest"
 cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
+# Leaflet for the dispatcher's live map: script, stylesheet and the images its CSS refers to.
+mkdir -p "$dest/leaflet/images"
+cp node_modules/leaflet/dist/leaflet.{js,js.map,css} "$dest/leaflet/"  # the map: leaflet.js names it
+cp node_modules/leaflet/dist/images/*.png "$dest/leaflet/images/"
 touch "$dest/.installed"

@@ -14,6 +14,13 @@ NAV_LINKS: tuple[tuple[frozenset[str], str, str], ...] = (
     (frozenset({Role.AGENT}), "intake:desk", _("值班台")),
     (frozenset({Role.DISPATCHER, Role.TEAM_LEAD}), "workorders:dispatch-board", _("调度台")),
     (frozenset({Role.TECHNICIAN, Role.EXPERT}), "workorders:tech-list", _("我的工单")),
+    (frozenset({Role.TECHNICIAN}), "dispatch:pool", _("抢单池")),
+    (
+        frozenset({Role.DISPATCHER, Role.TEAM_LEAD, Role.MANAGER}),
+        "dispatch:map",
+        _("实时地图"),
+    ),
+    (frozenset({Role.DISPATCHER}), "dispatch:plans", _("派工计划")),
     (
         frozenset(
             {

@@ -7,8 +7,11 @@ from ninja import NinjaAPI
 from . import errors
 from .auth import REQUIRED
 from .catalogue import router as catalogue_router
+from .changes import router as changes_router
+from .dispatch import router as dispatch_router
 from .docs import LocalSwagger
 from .orders import router as orders_router
+from .positions import router as positions_router
 
 api = NinjaAPI(
     title="RepairHub API",
@@ -22,3 +25,6 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("", orders_router)
 api.add_router("", catalogue_router)
+api.add_router("", dispatch_router)
+api.add_router("", changes_router)
+api.add_router("", positions_router)

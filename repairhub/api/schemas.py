@@ -11,12 +11,13 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from repairhub.places.models import PlaceKind
-from repairhub.workorders.models import Attachment, Category, Event, WorkOrder
+from repairhub.workorders.models import Attachment, Category, ChangeRequest, Event, WorkOrder
 from repairhub.workorders.states import Status
 
 API_ROOT = "/api/v1"
 
 UrgencyCode = Literal["low", "normal", "high", "critical"]
+ChangeKindCode = Literal["category", "measures", "deadline", "extra_work"]
 ChannelCode = Literal["web", "qr", "phone", "walk_in", "partner"]
 
 
@@ -70,6 +71,14 @@ class ActionIn(Schema):
     comment: str | None = None
     lat: float | None = None
     lng: float | None = None
+    # request_change, approve_change, reject_change, escalate (docs/api.md, Change requests)
+    kind: ChangeKindCode | None = Field(None, description="变更类型（request_change）")
+    new_category: str | None = Field(None, description="新类别编码（kind=category）")
+    measures: str | None = Field(None, description="新的维修措施（kind=measures）")
+    new_due_at: datetime | None = Field(None, description="新的完成时限（kind=deadline）")
+    extra_work: str | None = Field(None, description="增加的工作内容（kind=extra_work）")
+    change: int | None = Field(None, ge=1, description="审批的变更申请编号（可选）")
+    expert: str | None = Field(None, description="专家用户名（escalate）")
 
 
 # --- orders out -----------------------------------------------------------------------------
@@ -120,7 +129,36 @@ class AttachmentOut(Schema):
     created_at: datetime
 
 
+class ChangeOut(Schema):
+    id: int
+    order: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    summary: str = Field(..., description="变更内容的文字说明")
+    reason: str
+    new_category: str | None
+    new_category_name: str
+    measures: str
+    new_due_at: datetime | None
+    extra_work: str
+    requested_by: str
+    requested_by_name: str
+    created_at: datetime
+    decided_by: str | None = Field(..., description="审批人用户名；系统自动关闭时为 null")
+    decided_at: datetime | None
+    decision_note: str
+    order_url: str
+
+
 class OrderDetailOut(OrderOut):
+    expert: str | None
+    expert_name: str
+    escalated_at: datetime | None
+    measures: str
+    due_at: datetime | None
+    pending_change: ChangeOut | None = Field(..., description="待审批的变更申请（只给工作人员）")
     hold_reason: str
     completion_note: str
     suggestion: str
@@ -244,14 +282,59 @@ def attachment_out(att: Attachment) -> dict[str, Any]:
     }
 
 
+def change_out(change: ChangeRequest) -> dict[str, Any]:
+    """One change request; uses the relations queries.change_requests selects."""
+    category = change.new_category if change.new_category_id else None
+    decided_by = change.decided_by if change.decided_by_id else None
+    return {
+        "id": change.pk,
+        "order": change.order.number,
+        "kind": change.kind,
+        "kind_label": change.get_kind_display(),
+        "status": change.status,
+        "status_label": change.get_status_display(),
+        "summary": change.summary,
+        "reason": change.reason,
+        "new_category": category.code if category else None,
+        "new_category_name": str(category) if category else "",
+        "measures": change.measures,
+        "new_due_at": _local(change.new_due_at),
+        "extra_work": change.extra_work,
+        "requested_by": change.requested_by.username,
+        "requested_by_name": change.requested_by.name,
+        "created_at": _local(change.created_at),
+        "decided_by": decided_by.username if decided_by else None,
+        "decided_at": _local(change.decided_at),
+        "decision_note": change.decision_note,
+        "order_url": f"{API_ROOT}/orders/{change.order.number}",
+    }
+
+
 def order_detail(order: WorkOrder, *, viewer) -> dict[str, Any]:
     """One order with its timeline, attachments and what this viewer may do next."""
     from repairhub.workorders.lifecycle import allowed_actions
+    from repairhub.workorders.models import ChangeStatus
     from repairhub.workorders.queries import timeline
 
     is_reporter = bool(getattr(viewer, "pk", None)) and order.reporter_id == viewer.pk
     data = order_summary(
         order, viewer=viewer, full_phone=_sees_full_phone(order, viewer), tracking=is_reporter
+    )
+    pending = None
+    if getattr(viewer, "is_staff_member", False):  # change requests are internal
+        pending = (
+            order.change_requests.filter(status=ChangeStatus.PENDING)
+            .select_related("requested_by", "decided_by", "new_category__parent")
+            .first()
+        )
+    expert = order.expert if order.expert_id else None
+    data.update(
+        expert=expert.username if expert else None,
+        expert_name=expert.name if expert else "",
+        escalated_at=_local(order.escalated_at),
+        measures=order.measures,
+        due_at=_local(order.due_at),
+        pending_change=change_out(pending) if pending else None,
     )
     data.update(
         hold_reason=order.hold_reason,

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from repairhub.accounts.models import Team, User
 from repairhub.accounts.roles import Role
 from repairhub.accounts.services import create_user
+from repairhub.dispatch.models import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
 from repairhub.places.models import Place, PlaceKind
 from repairhub.places.services import create_place
 from repairhub.workorders.actors import SYSTEM, LinkHolder
@@ -498,6 +499,7 @@ def load_demo(*, force: bool = False) -> DemoResult:
         _places()
         _categories()
         orders = _orders(users)
+        _dispatch(users)
     counts = {
         "users": len(users),
         "places": Place.objects.count(),
@@ -526,6 +528,57 @@ def _people() -> dict[str, User]:
             teams[code].lead = users[lead]
             teams[code].save(update_fields=["lead"])
     return users
+
+
+# username: (skills as (category code, level), zones, base (lat, lng), working hours)
+DISPATCH_PROFILES = {
+    "technician": ([("power", 4)], ["E"], ("30.512900", "114.415000"), (0, 0)),
+    "technician2": ([("power", 3), ("hvac", 3)], ["W"], ("30.505200", "114.390200"), (0, 0)),
+    "technician3": (
+        [("door", 4), ("furniture", 4), ("hvac", 2)],
+        [],
+        ("30.509000", "114.400000"),
+        (8, 18),
+    ),
+    "team_lead": ([("power", 5)], [], ("30.510000", "114.402000"), (8, 18)),
+    "expert": (
+        [("power", 5), ("hvac", 5), ("appliance", 5)],
+        [],
+        ("30.509500", "114.401000"),
+        (8, 18),
+    ),
+}
+# category code: (mode, team code)
+DISPATCH_POLICIES = {
+    "power": (DispatchMode.AUTO, None),
+    "door": (DispatchMode.ROUND_ROBIN, "general"),
+    "furniture": (DispatchMode.POOL, None),
+}
+
+
+def _dispatch(users: dict[str, User]) -> None:
+    """Skills, zones, bases and hours for the demo technicians; how categories dispatch."""
+    import datetime as dt
+
+    for username, (skills, zones, (lat, lng), (start, end)) in DISPATCH_PROFILES.items():
+        profile = TechnicianProfile.objects.create(
+            user=users[username],
+            base_latitude=lat,
+            base_longitude=lng,
+            work_start=dt.time(start),
+            work_end=dt.time(end),
+        )
+        profile.zones.set(Place.objects.filter(code__in=zones))
+        for code, level in skills:
+            Skill.objects.create(
+                technician=profile, category=Category.objects.get(code=code), level=level
+            )
+    for code, (mode, team) in DISPATCH_POLICIES.items():
+        DispatchPolicy.objects.create(
+            category=Category.objects.get(code=code),
+            mode=mode,
+            team=Team.objects.get(code=team) if team else None,
+        )
 
 
 def _places() -> None:

@@ -28,6 +28,8 @@ def visible_orders(user) -> QuerySet[WorkOrder]:
     cond = Q(reporter=user)
     if user.has_role(Role.TECHNICIAN, Role.EXPERT):
         cond |= Q(assignee=user)
+    if user.has_role(Role.EXPERT):
+        cond |= Q(expert=user)  # escalated to him (DP4)
     if user.has_role(Role.TEAM_LEAD):
         cond |= Q(assignee__team__lead=user)
     if user.has_role(Role.QC_INSPECTOR):
@@ -46,6 +48,8 @@ def can_see(user, order: WorkOrder) -> bool:
         return True
     if user.has_role(Role.TECHNICIAN, Role.EXPERT) and order.assignee_id == user.pk:
         return True
+    if user.has_role(Role.EXPERT) and order.expert_id == user.pk:
+        return True
     if user.has_role(Role.TEAM_LEAD) and order.assignee_id and order.assignee.team_id:
         if order.assignee.team.lead_id == user.pk:
             return True
@@ -58,7 +62,9 @@ def access_work_order(user, number: str) -> WorkOrder:
 
     order = (
         visible_orders(user)
-        .select_related("category", "category__parent", "place", "assignee", "assignee__team")
+        .select_related(
+            "category", "category__parent", "place", "assignee", "assignee__team", "expert"
+        )
         .filter(number=number)
         .first()
     )

@@ -12,7 +12,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .models import Category, Event, Follower, WorkOrder
+from .models import Category, ChangeRequest, Event, Follower, WorkOrder
 
 
 class CategoryForm(forms.ModelForm):
@@ -122,6 +122,22 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class ChangeRequestInline(ReadOnlyInline):
+    model = ChangeRequest
+    fk_name = "order"
+    fields = [
+        "created_at",
+        "kind",
+        "requested_by",
+        "reason",
+        "status",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    ]
+    readonly_fields = fields
+
+
 class FollowerInline(ReadOnlyInline):
     model = Follower
     fields = ["name", "masked_phone", "created_at"]
@@ -152,7 +168,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
     search_fields = ["number", "reporter_name", "description"]
     date_hierarchy = "created_at"
     list_select_related = ["category", "category__parent", "place", "assignee"]
-    inlines = [EventInline, FollowerInline]
+    inlines = [EventInline, ChangeRequestInline, FollowerInline]
     fieldsets = (
         (
             None,
@@ -168,6 +184,10 @@ class WorkOrderAdmin(admin.ModelAdmin):
             {
                 "fields": (
                     "assignee",
+                    "expert",
+                    "escalated_at",
+                    "measures",
+                    "due_at",
                     "hold_reason",
                     "completion_note",
                     "suggestion",

@@ -18,8 +18,8 @@ from repairhub.accounts.roles import Role
 from repairhub.lib.uploads import clean_upload
 from repairhub.places.models import Place, PlaceKind
 
-from .models import Category, Channel, Result
-from .queries import OrderFilter, technicians_with_load
+from .models import Category, ChangeKind, Channel, Result
+from .queries import OrderFilter, active_experts, technicians_with_load
 from .states import Action, Status
 
 TEXT_MAX = 2000
@@ -33,6 +33,20 @@ def technician_choices(user) -> list[tuple[str, str]]:
             _("%(name)s（在办 %(count)d 单）") % {"name": u.name, "count": u.open_count},
         )
         for u in technicians_with_load(user)
+    ]
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """Active categories, parents followed by their children (the change request form)."""
+    categories = Category.objects.active().select_related("parent")
+    return [(c.code, str(c)) for c in sorted(categories, key=_category_key)]
+
+
+def expert_choices() -> list[tuple[str, str]]:
+    """Choices for the escalation form: active experts, with their open escalations."""
+    return [
+        (u.username, _("%(name)s（在办 %(count)d 单）") % {"name": u.name, "count": u.open_count})
+        for u in active_experts()
     ]
 
 
@@ -124,10 +138,21 @@ class ActionForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, order=None, technicians=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        order=None,
+        technicians=None,
+        experts=None,
+        categories=None,
+        change=None,
+        **kwargs,
+    ):
         kwargs.setdefault("auto_id", f"id_{self.action}_%s")
         super().__init__(*args, **kwargs)
         self.order = order
+        # The pending change request the form decides (shown beside approve/reject buttons).
+        self.change = change
         if order is not None and not self.is_bound:
             self.initial.setdefault("version", order.version)
 
@@ -315,6 +340,86 @@ class CloseForm(ActionForm):
     note = _reason_field(gettext_lazy("审核说明（可选）"), required=False)
 
 
+class RequestChangeForm(ActionForm):
+    """One form for the four kinds; only the chosen kind's value is handed to the lifecycle."""
+
+    action = Action.REQUEST_CHANGE
+    kind = forms.ChoiceField(
+        label=gettext_lazy("变更类型"), choices=ChangeKind.choices, widget=forms.RadioSelect
+    )
+    new_category = forms.ChoiceField(label=gettext_lazy("新类别"), required=False)
+    measures = _reason_field(gettext_lazy("新的维修措施（替换原措施）"), required=False)
+    new_due_at = forms.DateTimeField(
+        label=gettext_lazy("新的完成时限"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    extra_work = _reason_field(gettext_lazy("增加的工作内容"), required=False)
+    reason = _reason_field(gettext_lazy("变更原因"))
+
+    VALUE_FIELDS = {
+        ChangeKind.CATEGORY: "new_category",
+        ChangeKind.MEASURES: "measures",
+        ChangeKind.DEADLINE: "new_due_at",
+        ChangeKind.EXTRA_WORK: "extra_work",
+    }
+
+    def __init__(self, *args, categories=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.order.category.code if self.order is not None else None
+        if categories is None:
+            categories = category_choices()
+        self.fields["new_category"].choices = [("", _("请选择新类别"))] + [
+            c for c in categories if c[0] != current
+        ]
+
+    def clean(self):
+        data = super().clean()
+        name = self.VALUE_FIELDS.get(data.get("kind"))
+        if name and data.get(name) in (None, "") and name not in self.errors:
+            self.add_error(name, _("请填写%(label)s。") % {"label": self.fields[name].label})
+        return data
+
+    def params(self) -> dict:
+        d = self.cleaned_data
+        name = self.VALUE_FIELDS[d["kind"]]
+        return {"kind": d["kind"], "reason": d["reason"], name: d[name]}
+
+
+class ApproveChangeForm(ActionForm):
+    action = Action.APPROVE_CHANGE
+    note = forms.CharField(label=gettext_lazy("审批说明（可选）"), required=False, max_length=200)
+
+
+class RejectChangeForm(ActionForm):
+    action = Action.REJECT_CHANGE
+    reason = _reason_field(gettext_lazy("驳回原因（将告知申请人）"))
+
+
+class EscalateForm(ActionForm):
+    action = Action.ESCALATE
+    expert = forms.ChoiceField(label=gettext_lazy("技术专家"))
+    reason = _reason_field(gettext_lazy("需要专家支持的原因"))
+
+    def __init__(self, *args, experts=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = list(experts or [])
+        if self.order is not None:
+            # Neither the order's technician nor its current expert.
+            taken = {u.username for u in (self.order.assignee, self.order.expert) if u}
+            choices = [c for c in choices if c[0] not in taken]
+        self.fields["expert"].choices = [("", _("请选择专家")), *choices]
+
+
+class GuideForm(ActionForm):
+    action = Action.GUIDE
+    note = _reason_field(gettext_lazy("指导意见"))
+
+
+class TakeOverForm(ActionForm):
+    action = Action.TAKE_OVER
+
+
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     cls.action: cls
     for cls in (
@@ -333,16 +438,39 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
         CloseForm,
         ReopenForm,
         CancelForm,
+        RequestChangeForm,
+        ApproveChangeForm,
+        RejectChangeForm,
+        EscalateForm,
+        GuideForm,
+        TakeOverForm,
     )
 }
 
 
-def action_form(action: str, *, order, technicians=None, data=None, files=None, prefix_id=""):
+def action_form(
+    action: str,
+    *,
+    order,
+    technicians=None,
+    experts=None,
+    categories=None,
+    change=None,
+    data=None,
+    files=None,
+    prefix_id="",
+):
     """The form for `action` on `order` (bound when data is given); None for unknown verbs."""
     cls = ACTION_FORMS.get(action)
     if cls is None:
         return None
-    kwargs = {"order": order, "technicians": technicians}
+    kwargs = {
+        "order": order,
+        "technicians": technicians,
+        "experts": experts,
+        "categories": categories,
+        "change": change,
+    }
     if prefix_id:
         kwargs["auto_id"] = f"id_{prefix_id}_{action}_%s"
     return cls(data, files, **kwargs) if data is not None else cls(**kwargs)

@@ -8,12 +8,14 @@ UPDATE on (status, version) that loses races cleanly (409), the event row, and t
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from repairhub.accounts.roles import Role
@@ -22,8 +24,25 @@ from . import subscribers
 from .access import can_see
 from .actors import SYSTEM, LinkHolder, SystemActor
 from .errors import IllegalState, InvalidInput, NotAllowed, NotVisible, StaleVersion
-from .models import Event, Result, WorkOrder
-from .states import EVENT_CODES, TRANSITIONS, Action, Relation, Rule, Status
+from .models import (
+    Category,
+    ChangeKind,
+    ChangeRequest,
+    ChangeStatus,
+    Event,
+    Result,
+    WorkOrder,
+)
+from .states import (
+    CHANGE_DECIDABLE,
+    EVENT_CODES,
+    TRANSITIONS,
+    Action,
+    Guard,
+    Relation,
+    Rule,
+    Status,
+)
 
 MAX_TEXT = 2000
 
@@ -45,6 +64,8 @@ def _stands(order: WorkOrder, by, relation: Relation) -> bool:
             and assignee.team_id
             and assignee.team.lead_id == by.pk
         )
+    if relation is Relation.EXPERT:
+        return by.pk is not None and order.expert_id == by.pk
     return False
 
 
@@ -54,6 +75,54 @@ def _permits(rule: Rule, order: WorkOrder, by) -> bool:
     # Anyone may act as the reporter of an order he reported himself.
     roles = by.roles | {Role.REPORTER}
     return any(role in roles and _stands(order, by, rel) for role, rel in rule.who)
+
+
+# --- guards: conditions on the order beyond its state (states.Guard) -------------------------
+
+
+def pending_change_id(order: WorkOrder) -> int | None:
+    """The id of the order's change request awaiting a decision, if any.
+
+    Lists annotate it (WorkOrderQuerySet.with_pending_change) to spare a query per row.
+    """
+    if hasattr(order, "pending_change_id"):
+        return order.pending_change_id
+    return (
+        ChangeRequest.objects.filter(order_id=order.pk, status=ChangeStatus.PENDING)
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def _guard_holds(guard: Guard | None, order: WorkOrder) -> bool:
+    if guard is None:
+        return True
+    if guard is Guard.NO_PENDING_CHANGE:
+        return pending_change_id(order) is None
+    if guard is Guard.PENDING_CHANGE:
+        return pending_change_id(order) is not None
+    if guard is Guard.EXPERT_NOT_ASSIGNEE:
+        return order.expert_id is not None and order.expert_id != order.assignee_id
+    return False
+
+
+def _guard_refusal(guard: Guard, order: WorkOrder) -> IllegalState:
+    messages = {
+        Guard.NO_PENDING_CHANGE: (
+            _("工单 %(number)s 已有一条待审批的变更申请，请等调度员处理后再申请。"),
+            "change_pending",
+        ),
+        Guard.PENDING_CHANGE: (
+            _("工单 %(number)s 没有待审批的变更申请。"),
+            "no_pending_change",
+        ),
+        Guard.EXPERT_NOT_ASSIGNEE: (
+            _("您已是工单 %(number)s 的维修人员，无需再接手。"),
+            "already_assignee",
+        ),
+    }
+    message, code = messages[guard]
+    return IllegalState(message % {"number": order.number}, code=code)
 
 
 def allowed_actions(order: WorkOrder, by) -> list[str]:
@@ -66,7 +135,12 @@ def allowed_actions(order: WorkOrder, by) -> list[str]:
         return []
     seen: list[str] = []
     for rule in TRANSITIONS:
-        if order.status in rule.sources and rule.action not in seen and _permits(rule, order, by):
+        if (
+            order.status in rule.sources
+            and rule.action not in seen
+            and _permits(rule, order, by)
+            and _guard_holds(rule.guard, order)
+        ):
             seen.append(rule.action)
     return seen
 
@@ -137,6 +211,9 @@ def _dispatch(order, by, params):
     note = _text(params, "reason", required=False, label=_("说明"))
     if note:
         data["reason"] = note
+    # Automatic dispatch explains its choice on the event; nobody else may write one.
+    if isinstance(by, SystemActor) and isinstance(params.get("explanation"), dict):
+        data["auto"] = params["explanation"]
     return {"assignee": tech, "dispatched_at": timezone.now(), "acknowledged_at": None}, data
 
 
@@ -241,6 +318,270 @@ def _reopen(order, by, params):
     }, data
 
 
+# --- change requests (工单变更) ------------------------------------------------------------
+
+
+def _aware(value: Any, *, field: str) -> datetime:
+    missing = value is None or (isinstance(value, str) and not value.strip())
+    if isinstance(value, str) and not missing:
+        try:
+            value = parse_datetime(value.strip())
+        except ValueError:
+            value = None
+    if not isinstance(value, datetime):
+        raise InvalidInput(
+            _("请填写新的完成时限，例如 2026-05-01T18:00:00+08:00。"),
+            field=field,
+            code="required" if missing else "invalid",
+        )
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value
+
+
+def _active_category(value: Any, *, field: str) -> Category:
+    if isinstance(value, str):
+        value = value.strip()
+        if not value:
+            raise InvalidInput(_("请选择新的报修类别。"), field=field, code="required")
+        category = Category.objects.select_related("parent").filter(code=value).first()
+    elif isinstance(value, Category):
+        category = value
+    elif value is None:
+        raise InvalidInput(_("请选择新的报修类别。"), field=field, code="required")
+    else:
+        category = None
+    if category is None:
+        raise InvalidInput(
+            _("没有编码为“%(code)s”的报修类别。") % {"code": value},
+            field=field,
+            code="unknown_category",
+        )
+    if not category.is_active:
+        raise InvalidInput(
+            _("报修类别“%(name)s”已停用，请选择其他类别。") % {"name": category},
+            field=field,
+            code="inactive_category",
+        )
+    return category
+
+
+def _later_deadline(order: WorkOrder, due: datetime, *, field: str) -> datetime:
+    """A new deadline must be later than now and than the order's current deadline."""
+    floor = max(filter(None, (order.due_at, timezone.now())))
+    if due <= floor:
+        raise InvalidInput(
+            _("新的完成时限必须晚于 %(time)s。")
+            % {"time": timezone.localtime(floor).strftime("%Y-%m-%d %H:%M")},
+            field=field,
+            code="deadline_not_later",
+        )
+    return due
+
+
+# The value each kind needs, and the parameter that carries it.
+CHANGE_VALUE_FIELDS = {
+    ChangeKind.CATEGORY: "new_category",
+    ChangeKind.MEASURES: "measures",
+    ChangeKind.DEADLINE: "new_due_at",
+    ChangeKind.EXTRA_WORK: "extra_work",
+}
+
+
+def _request_change(order, by, params):
+    kind = params.get("kind")
+    if kind not in ChangeKind.values:
+        raise InvalidInput(
+            _("请选择变更类型：变更类别、变更措施、延长时限或增加工作内容。"),
+            field="kind",
+            code="required" if kind in (None, "") else "invalid",
+        )
+    kind = ChangeKind(kind)
+    wanted = CHANGE_VALUE_FIELDS[kind]
+    for other in CHANGE_VALUE_FIELDS.values():
+        if other != wanted and params.get(other) not in (None, ""):
+            raise InvalidInput(
+                _("“%(kind)s”的申请不需要填写 %(field)s。") % {"kind": kind.label, "field": other},
+                field=other,
+            )
+    reason = _text(params, "reason", required=True, label=_("变更原因"))
+    row = ChangeRequest(order=order, requested_by=by, kind=kind, reason=reason)
+    data: dict[str, Any] = {"kind": kind.value, "reason": reason}
+    if kind is ChangeKind.CATEGORY:
+        category = _active_category(params.get("new_category"), field="new_category")
+        if category.pk == order.category_id:
+            raise InvalidInput(
+                _("工单已经是“%(name)s”类别，请选择其他类别。") % {"name": category},
+                field="new_category",
+            )
+        row.new_category = category
+        data.update(new_category=category.code, new_category_name=str(category))
+    elif kind is ChangeKind.DEADLINE:
+        due = _later_deadline(
+            order, _aware(params.get("new_due_at"), field="new_due_at"), field="new_due_at"
+        )
+        row.new_due_at = due
+        data["new_due_at"] = timezone.localtime(due).isoformat()
+    elif kind is ChangeKind.MEASURES:
+        row.measures = _text(params, "measures", required=True, label=_("新的维修措施"))
+        data["measures"] = row.measures
+    else:
+        row.extra_work = _text(params, "extra_work", required=True, label=_("增加的工作内容"))
+        data["extra_work"] = row.extra_work
+    try:
+        # A savepoint: losing the race on the one-pending constraint leaves the outer
+        # transaction usable for the refusal.
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        raise _guard_refusal(Guard.NO_PENDING_CHANGE, order) from None
+    data["change"] = row.pk
+    return {}, data
+
+
+def _pending_change(order: WorkOrder, params: dict) -> ChangeRequest:
+    """The pending request the dispatcher decides; `change` (its id), when given, must match."""
+    pending = (
+        ChangeRequest.objects.select_related("requested_by", "new_category", "new_category__parent")
+        .filter(order=order, status=ChangeStatus.PENDING)
+        .first()
+    )
+    if pending is None:
+        raise _guard_refusal(Guard.PENDING_CHANGE, order)
+    wanted = params.get("change")
+    if wanted not in (None, "") and str(wanted) != str(pending.pk):
+        raise IllegalState(
+            _("变更申请 #%(id)s 已处理或不属于工单 %(number)s，请刷新后重试。")
+            % {"id": wanted, "number": order.number},
+            code="change_decided",
+        )
+    return pending
+
+
+def _decide(pending: ChangeRequest, by, status: str, note: str, now: datetime) -> None:
+    decided = ChangeRequest.objects.filter(pk=pending.pk, status=ChangeStatus.PENDING).update(
+        status=status, decided_by=by, decided_at=now, decision_note=note
+    )
+    if decided != 1:
+        raise StaleVersion(_("该变更申请已被他人处理，请刷新后重试。"))
+
+
+def _approve_change(order, by, params):
+    pending = _pending_change(order, params)
+    note = _text(params, "note", required=False, label=_("审批说明"))
+    kind = ChangeKind(pending.kind)
+    data: dict[str, Any] = {
+        "change": pending.pk,
+        "kind": kind.value,
+        "requested_by": pending.requested_by.username,
+    }
+    if note:
+        data["note"] = note
+    changes: dict[str, Any]
+    if kind is ChangeKind.CATEGORY:
+        # Checked again: the category may have been retired since the request.
+        category = _active_category(pending.new_category, field="new_category")
+        changes = {"category": category}
+        data.update(
+            previous_category=order.category.code,
+            new_category=category.code,
+            new_category_name=str(category),
+        )
+    elif kind is ChangeKind.DEADLINE:
+        due = _later_deadline(order, pending.new_due_at, field="new_due_at")
+        changes = {"due_at": due}
+        data.update(
+            previous_due_at=timezone.localtime(order.due_at).isoformat() if order.due_at else "",
+            new_due_at=timezone.localtime(due).isoformat(),
+        )
+    elif kind is ChangeKind.MEASURES:
+        changes = {"measures": pending.measures}
+        data.update(previous_measures=order.measures, measures=pending.measures)
+    else:
+        # Extra work is added to the measures as a new paragraph; nothing is replaced.
+        measures = (
+            f"{order.measures}\n\n{pending.extra_work}" if order.measures else pending.extra_work
+        )
+        changes = {"measures": measures}
+        data["extra_work"] = pending.extra_work
+    _decide(pending, by, ChangeStatus.APPROVED, note, timezone.now())
+    return changes, data
+
+
+def _reject_change(order, by, params):
+    pending = _pending_change(order, params)
+    reason = _text(params, "reason", required=True, label=_("驳回原因"))
+    _decide(pending, by, ChangeStatus.REJECTED, reason, timezone.now())
+    data = {
+        "change": pending.pk,
+        "kind": pending.kind,
+        "requested_by": pending.requested_by.username,
+        "reason": reason,
+    }
+    return {}, data
+
+
+def _close_pending_change(order: WorkOrder, action: str, now: datetime) -> int | None:
+    """An order leaving the states where a change can be decided takes its pending request
+    with it: closed as rejected, decided by the system, with a note saying why."""
+    pending = pending_change_id(order)
+    if pending is None:
+        return None
+    note = _("工单已%(action)s，变更申请自动关闭。") % {"action": Action(action).label}
+    ChangeRequest.objects.filter(pk=pending, status=ChangeStatus.PENDING).update(
+        status=ChangeStatus.REJECTED, decided_by=None, decided_at=now, decision_note=note
+    )
+    return pending
+
+
+# --- experts (DP4) ---------------------------------------------------------------------------
+
+
+def _escalate(order, by, params):
+    from repairhub.accounts.models import User
+
+    expert = params.get("expert")
+    missing = expert is None or (isinstance(expert, str) and not expert.strip())
+    if isinstance(expert, str) and not missing:
+        expert = User.objects.filter(username=expert.strip()).first()
+    if not isinstance(expert, User) or not expert.is_active or not expert.has_role(Role.EXPERT):
+        raise InvalidInput(
+            _("请选择一名在职的技术专家。"),
+            field="expert",
+            code="required" if missing else "unknown_expert",
+        )
+    if expert.pk == order.assignee_id:
+        raise InvalidInput(
+            _("%(name)s 已是该工单的维修人员，请选择其他专家。") % {"name": expert.name},
+            field="expert",
+        )
+    if expert.pk == order.expert_id:
+        raise InvalidInput(_("工单已经转给专家 %(name)s。") % {"name": expert.name}, field="expert")
+    reason = _text(params, "reason", required=True, label=_("转专家原因"))
+    data = {"expert": expert.username, "expert_name": expert.name, "reason": reason}
+    if order.expert_id:
+        data["previous_expert"] = order.expert.username
+    return {"expert": expert, "escalated_at": timezone.now()}, data
+
+
+def _guide(order, by, params):
+    return {}, {"note": _text(params, "note", required=True, label=_("指导意见"))}
+
+
+def _take_over(order, by, params):
+    now = timezone.now()
+    data = {"technician": by.username, "technician_name": by.name}
+    if order.assignee_id:
+        data["previous"] = order.assignee.username
+    changes = {
+        "assignee": by,
+        "acknowledged_at": now,
+        "dispatched_at": order.dispatched_at or now,
+        "hold_reason": "",
+    }
+    return changes, data
+
+
 HANDLERS: dict[str, Callable[[WorkOrder, Any, dict], tuple[dict, dict]]] = {
     Action.ACCEPT: _accept,
     Action.REJECT: _reason,
@@ -257,6 +598,12 @@ HANDLERS: dict[str, Callable[[WorkOrder, Any, dict], tuple[dict, dict]]] = {
     Action.CLOSE: _close,
     Action.REOPEN: _reopen,
     Action.CANCEL: _reason,
+    Action.REQUEST_CHANGE: _request_change,
+    Action.APPROVE_CHANGE: _approve_change,
+    Action.REJECT_CHANGE: _reject_change,
+    Action.ESCALATE: _escalate,
+    Action.GUIDE: _guide,
+    Action.TAKE_OVER: _take_over,
 }
 
 
@@ -282,7 +629,9 @@ def apply(
     if action not in Action.values:
         raise InvalidInput(_("未知操作：%(action)s。") % {"action": action}, code="unknown_action")
     with transaction.atomic():
-        fresh = WorkOrder.objects.select_related("assignee", "assignee__team").get(pk=order.pk)
+        fresh = WorkOrder.objects.select_related(
+            "assignee", "assignee__team", "category", "expert"
+        ).get(pk=order.pk)
         if not isinstance(by, SystemActor) and not can_see(by, fresh):
             raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": fresh.number})
         if version is not None and not str(version).isdigit():
@@ -301,9 +650,15 @@ def apply(
                 _("工单当前状态为“%(status)s”，不能执行“%(action)s”。")
                 % {"status": Status(fresh.status).label, "action": label}
             )
+        if not _guard_holds(rule.guard, fresh):
+            raise _guard_refusal(rule.guard, fresh)
         changes, data = HANDLERS[action](fresh, by, params)
         target = rule.target or fresh.status
         now = timezone.now()
+        if fresh.status in CHANGE_DECIDABLE and target not in CHANGE_DECIDABLE:
+            closed = _close_pending_change(fresh, action, now)
+            if closed is not None:
+                data = {**data, "change_closed": closed}
         updated = WorkOrder.objects.filter(
             pk=fresh.pk, version=fresh.version, status=fresh.status
         ).update(status=target, version=F("version") + 1, updated_at=now, **changes)
@@ -322,6 +677,8 @@ def apply(
             **actor_fields(by),
         )
         order.refresh_from_db()
+        # A list's annotation (with_pending_change) may be stale now: guards ask again.
+        order.__dict__.pop("pending_change_id", None)
         event.order = order
         subscribers.publish(event)
     return event

@@ -97,6 +97,14 @@ class WorkOrderQuerySet(models.QuerySet):
     def for_listing(self):
         return self.select_related("category", "category__parent", "place", "assignee")
 
+    def with_pending_change(self):
+        """Annotate `pending_change_id` (or None): lists ask the lifecycle's guards without a
+        query per row."""
+        pending = ChangeRequest.objects.filter(
+            order=models.OuterRef("pk"), status=ChangeStatus.PENDING
+        ).values("pk")[:1]
+        return self.annotate(pending_change_id=models.Subquery(pending))
+
 
 class WorkOrder(models.Model):
     """One repair request from report to closure. Changed only through workorders.lifecycle."""
@@ -167,6 +175,19 @@ class WorkOrder(models.Model):
     rating = models.PositiveSmallIntegerField(_("评分"), null=True, blank=True)
     rating_comment = models.TextField(_("评价"), blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("重开次数"), default=0)
+    # Changed by approved change requests (工单变更) only; the events keep every earlier value.
+    measures = models.TextField(_("维修措施"), blank=True)
+    due_at = models.DateTimeField(_("完成时限"), null=True, blank=True)
+    # DP4: the expert the order is escalated to, who may guide or take it over.
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("技术专家"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="expert_orders",
+    )
+    escalated_at = models.DateTimeField(_("转专家时间"), null=True, blank=True)
 
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
@@ -193,6 +214,8 @@ class WorkOrder(models.Model):
             models.Index(fields=["assignee", "status"], name="wo_assignee_status"),
             # Duplicate hint on the report form: open orders at a place in a category.
             models.Index(fields=["place", "category", "status"], name="wo_place_category"),
+            # An expert's queue: orders escalated to him, by state.
+            models.Index(fields=["expert", "status"], name="wo_expert_status"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -252,6 +275,101 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.code}"
+
+
+class ChangeKind(models.TextChoices):
+    CATEGORY = "category", _("变更类别")
+    MEASURES = "measures", _("变更措施")
+    DEADLINE = "deadline", _("延长时限")
+    EXTRA_WORK = "extra_work", _("增加工作内容")
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("已驳回")
+
+
+class ChangeRequest(models.Model):
+    """A technician's request to change an order (工单变更), decided by a dispatcher.
+
+    Written and decided only through workorders.lifecycle (request_change, approve_change,
+    reject_change); approval applies the change to the order in the same transaction.
+    """
+
+    order = models.ForeignKey(
+        WorkOrder, verbose_name=_("工单"), on_delete=models.CASCADE, related_name="change_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="change_requests",
+    )
+    kind = models.CharField(_("变更类型"), max_length=20, choices=ChangeKind.choices)
+    reason = models.TextField(_("申请原因"))
+    new_category = models.ForeignKey(
+        Category,
+        verbose_name=_("新类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    measures = models.TextField(_("新的维修措施"), blank=True)
+    new_due_at = models.DateTimeField(_("新的完成时限"), null=True, blank=True)
+    extra_work = models.TextField(_("增加的工作内容"), blank=True)
+    status = models.CharField(
+        _("审批状态"), max_length=10, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_note = models.TextField(_("审批说明"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("变更申请")
+        verbose_name_plural = _("变更申请")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The dispatcher's queue: pending requests, oldest first.
+            models.Index(fields=["status", "created_at"], name="change_status_created"),
+        ]
+        constraints = [
+            # At most one request per order awaits a decision, even under a race.
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(status="pending"),
+                name="uniq_pending_change_per_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.kind} {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == ChangeStatus.PENDING
+
+    @property
+    def summary(self) -> str:
+        """What would change, in words (queue rows, the order page, messages)."""
+        if self.kind == ChangeKind.CATEGORY:
+            return str(self.new_category) if self.new_category_id else ""
+        if self.kind == ChangeKind.DEADLINE:
+            if self.new_due_at is None:
+                return ""
+            return timezone.localtime(self.new_due_at).strftime("%Y-%m-%d %H:%M")
+        if self.kind == ChangeKind.MEASURES:
+            return self.measures
+        return self.extra_work
 
 
 class AttachmentKind(models.TextChoices):

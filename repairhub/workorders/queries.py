@@ -13,7 +13,7 @@ from repairhub.lib.crypto import blind_index
 from repairhub.lib.phones import normalize_phone
 
 from .access import visible_orders
-from .models import Event, WorkOrder
+from .models import ChangeRequest, ChangeStatus, Event, WorkOrder
 from .states import Status
 
 
@@ -154,3 +154,70 @@ def technicians_with_load(user):
     if not user.has_role(Role.DISPATCHER, Role.ADMIN) and user.has_role(Role.TEAM_LEAD):
         qs = qs.filter(team__lead=user)
     return qs
+
+
+# --- change requests and experts -------------------------------------------------------------
+
+
+def change_requests(user, status: str = ChangeStatus.PENDING) -> QuerySet[ChangeRequest]:
+    """Change requests on the orders this user may see, oldest first: the dispatcher's queue
+    when `status` is pending."""
+    return (
+        ChangeRequest.objects.filter(status=status, order__in=visible_orders(user))
+        .select_related(
+            "order",
+            "order__category",
+            "order__category__parent",
+            "order__place",
+            "order__assignee",
+            "order__expert",
+            "requested_by",
+            "decided_by",
+            "new_category",
+            "new_category__parent",
+        )
+        .order_by("created_at", "id")
+    )
+
+
+def order_change_requests(order: WorkOrder) -> list[ChangeRequest]:
+    """An order's change requests, newest first (its page)."""
+    return list(
+        order.change_requests.select_related(
+            "requested_by", "decided_by", "new_category", "new_category__parent"
+        ).order_by("-created_at", "-id")
+    )
+
+
+def expert_orders(user) -> QuerySet[WorkOrder]:
+    """Open orders escalated to this expert (also those he took over), oldest escalation
+    first: his queue."""
+    return (
+        visible_orders(user)
+        .for_listing()
+        .select_related("expert")
+        .open()
+        .filter(expert=user)
+        .order_by("escalated_at", "id")
+    )
+
+
+def active_experts():
+    """Active experts, with the number of open orders escalated to each, fewest first."""
+    from django.db.models import Count, Q
+
+    from repairhub.accounts.models import User
+    from repairhub.accounts.roles import Role
+
+    from .states import OPEN
+
+    return (
+        User.objects.filter(is_active=True, role_grants__role=Role.EXPERT)
+        .distinct()
+        .annotate(
+            open_count=Count(
+                "expert_orders", filter=Q(expert_orders__status__in=OPEN), distinct=True
+            )
+        )
+        .order_by("open_count", "display_name", "username")
+    )

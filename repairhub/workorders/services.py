@@ -411,3 +411,33 @@ def reopen_order(order, *, reason, by, **kw):
 
 def cancel_order(order, *, reason, by, **kw):
     return perform(order, Action.CANCEL, by=by, reason=reason, **kw)
+
+
+def request_change(order, *, kind, reason, by, **kw):
+    """The assigned technician asks to change the category or measures, extend the deadline
+    or add work (工单变更); `kw` carries the kind's value (new_category, measures, new_due_at,
+    extra_work)."""
+    return perform(order, Action.REQUEST_CHANGE, by=by, kind=kind, reason=reason, **kw)
+
+
+def approve_change(order, *, by, note="", **kw):
+    """Approve the order's pending change request and apply it to the order."""
+    return perform(order, Action.APPROVE_CHANGE, by=by, note=note, **kw)
+
+
+def reject_change(order, *, reason, by, **kw):
+    return perform(order, Action.REJECT_CHANGE, by=by, reason=reason, **kw)
+
+
+def escalate_order(order, *, expert, reason, by, **kw):
+    """Hand a complex order to an expert (DP4), who is told and may guide or take it over."""
+    return perform(order, Action.ESCALATE, by=by, expert=expert, reason=reason, **kw)
+
+
+def guide_order(order, *, note, by, **kw):
+    return perform(order, Action.GUIDE, by=by, note=note, **kw)
+
+
+def take_over_order(order, *, by, **kw):
+    """The expert becomes the order's technician (it is acknowledged in his name)."""
+    return perform(order, Action.TAKE_OVER, by=by, **kw)

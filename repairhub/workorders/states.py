@@ -51,6 +51,12 @@ class Action(models.TextChoices):
     CLOSE = "close", _("审核关闭")
     REOPEN = "reopen", _("重新打开")
     CANCEL = "cancel", _("取消")
+    REQUEST_CHANGE = "request_change", _("申请变更")
+    APPROVE_CHANGE = "approve_change", _("批准变更")
+    REJECT_CHANGE = "reject_change", _("驳回变更")
+    ESCALATE = "escalate", _("转专家")
+    GUIDE = "guide", _("专家指导")
+    TAKE_OVER = "take_over", _("专家接手")
 
 
 # Event code written for each action (the timeline's vocabulary).
@@ -70,6 +76,12 @@ EVENT_CODES = {
     Action.CLOSE: "workorder.closed",
     Action.REOPEN: "workorder.reopened",
     Action.CANCEL: "workorder.cancelled",
+    Action.REQUEST_CHANGE: "workorder.change_requested",
+    Action.APPROVE_CHANGE: "workorder.change_approved",
+    Action.REJECT_CHANGE: "workorder.change_rejected",
+    Action.ESCALATE: "workorder.escalated",
+    Action.GUIDE: "workorder.guided",
+    Action.TAKE_OVER: "workorder.taken_over",
 }
 EVENT_SUBMITTED = "workorder.submitted"
 EVENT_ATTACHMENT = "workorder.attachment_added"
@@ -83,6 +95,15 @@ class Relation(StrEnum):
     ASSIGNEE = "assignee"  # the technician the order is assigned to
     REPORTER = "reporter"  # the person who reported it (account or tracking link)
     TEAM_LEAD = "team_lead"  # lead of the assigned technician's team
+    EXPERT = "expert"  # the expert the order is escalated to (DP4)
+
+
+class Guard(StrEnum):
+    """A condition on the order beyond its state; lifecycle.py evaluates it (409 when false)."""
+
+    NO_PENDING_CHANGE = "no_pending_change"  # no change request awaits a decision
+    PENDING_CHANGE = "pending_change"  # a change request awaits the dispatcher's decision
+    EXPERT_NOT_ASSIGNEE = "expert_not_assignee"  # the expert has not taken the order over yet
 
 
 @dataclass(frozen=True)
@@ -92,6 +113,7 @@ class Rule:
     target: Status | None  # None: the state does not change (a note, say)
     who: tuple[tuple[str, Relation], ...]
     required: tuple[str, ...] = field(default=())
+    guard: Guard | None = None
 
 
 def _s(*states: Status) -> frozenset[Status]:
@@ -102,6 +124,11 @@ DESK = ((Role.AGENT, Relation.ANY), (Role.DISPATCHER, Relation.ANY), (Role.ADMIN
 DISPATCH_DESK = ((Role.DISPATCHER, Relation.ANY), (Role.ADMIN, Relation.ANY))
 ASSIGNEE = ((Role.TECHNICIAN, Relation.ASSIGNEE), (Role.EXPERT, Relation.ASSIGNEE))
 REPORTER = ((Role.REPORTER, Relation.REPORTER),)
+EXPERT = ((Role.EXPERT, Relation.EXPERT),)
+# A change request can be decided while a technician holds the order; leaving these states
+# closes a pending one (lifecycle.apply).
+CHANGE_DECIDABLE = WITH_TECHNICIAN
+ESCALATABLE = frozenset({Status.ACCEPTED}) | WITH_TECHNICIAN
 
 TRANSITIONS: tuple[Rule, ...] = (
     Rule(Action.ACCEPT, _s(Status.SUBMITTED), Status.ACCEPTED, DESK),
@@ -155,6 +182,41 @@ TRANSITIONS: tuple[Rule, ...] = (
         Status.CANCELLED,
         DISPATCH_DESK,
         ("reason",),
+    ),
+    # Change requests (工单变更): the technician asks, the dispatcher decides.
+    Rule(
+        Action.REQUEST_CHANGE,
+        _s(Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.ON_HOLD),
+        None,
+        ASSIGNEE,
+        ("kind", "reason", "new_category/measures/new_due_at/extra_work"),
+        Guard.NO_PENDING_CHANGE,
+    ),
+    Rule(Action.APPROVE_CHANGE, CHANGE_DECIDABLE, None, DISPATCH_DESK, (), Guard.PENDING_CHANGE),
+    Rule(
+        Action.REJECT_CHANGE,
+        CHANGE_DECIDABLE,
+        None,
+        DISPATCH_DESK,
+        ("reason",),
+        Guard.PENDING_CHANGE,
+    ),
+    # Experts (DP4): escalate a complex order; the expert guides or takes it over.
+    Rule(
+        Action.ESCALATE,
+        ESCALATABLE,
+        None,
+        (*ASSIGNEE, *DISPATCH_DESK, (Role.TEAM_LEAD, Relation.TEAM_LEAD)),
+        ("expert", "reason"),
+    ),
+    Rule(Action.GUIDE, ESCALATABLE, None, EXPERT, ("note",)),
+    Rule(
+        Action.TAKE_OVER,
+        ESCALATABLE,
+        Status.ACKNOWLEDGED,
+        EXPERT,
+        (),
+        Guard.EXPERT_NOT_ASSIGNEE,
     ),
 )
 

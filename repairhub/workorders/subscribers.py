@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 
 SUBSCRIBERS: list[str] = [
     "repairhub.notify.receipts.on_order_event",
+    "repairhub.dispatch.services.on_order_event",
 ]
 
 

@@ -1,5 +1,6 @@
 """Staff pages for work orders: the manager's query, the order page with its action forms, the
-dispatch board and the technician's list. Glue only: parse → access → one service → render."""
+dispatch board, the technician's list, the change-request queue and the expert's queue.
+Glue only: parse → access → one service → render."""
 
 from __future__ import annotations
 
@@ -20,17 +21,45 @@ from repairhub.accounts.roles import Role
 
 from .access import access_work_order, can_see
 from .errors import NotVisible, OrderError, StaleVersion
-from .forms import ActionForm, OrderFilterForm, action_form, technician_choices
+from .forms import (
+    ActionForm,
+    OrderFilterForm,
+    action_form,
+    category_choices,
+    expert_choices,
+    technician_choices,
+)
 from .lifecycle import allowed_actions
-from .models import Result, WorkOrder
-from .queries import queue, search_orders, technician_orders, timeline
+from .models import ChangeRequest, Event, Result, WorkOrder
+from .queries import (
+    change_requests,
+    expert_orders,
+    order_change_requests,
+    queue,
+    search_orders,
+    technician_orders,
+    timeline,
+)
 from .services import perform
-from .states import WITH_TECHNICIAN, Action, Status
+from .states import EVENT_CODES, WITH_TECHNICIAN, Action, Status
 
 PAGE_SIZE = 50
 BOARD_ROLES = (Role.DISPATCHER, Role.ADMIN, Role.TEAM_LEAD)
 TECHNICIAN_ROLES = (Role.TECHNICIAN, Role.EXPERT)
 NEEDS_TECHNICIANS = {Action.DISPATCH, Action.REASSIGN}
+CHANGE_DESK_ROLES = (Role.DISPATCHER, Role.ADMIN)
+EVENT_GUIDED = EVENT_CODES[Action.GUIDE]
+EVENT_ESCALATED = EVENT_CODES[Action.ESCALATE]
+
+
+def _choices(user, actions) -> dict:
+    """The option lists the forms of `actions` need, each fetched once per page."""
+    actions = set(actions)
+    return {
+        "technicians": technician_choices(user) if NEEDS_TECHNICIANS & actions else None,
+        "experts": expert_choices() if Action.ESCALATE in actions else None,
+        "categories": category_choices() if Action.REQUEST_CHANGE in actions else None,
+    }
 
 
 def _refuse(request, message: str, status: int):
@@ -81,9 +110,12 @@ def order_action(request, number, action):
         order = access_work_order(request.user, number)
     except NotVisible as exc:
         return _refuse(request, exc.message, exc.status)
-    techs = technician_choices(request.user) if action in NEEDS_TECHNICIANS else None
     form = action_form(
-        action, order=order, technicians=techs, data=request.POST, files=request.FILES
+        action,
+        order=order,
+        data=request.POST,
+        files=request.FILES,
+        **_choices(request.user, [action]),
     )
     if form is None:
         return _refuse(request, _("未知操作：%(action)s。") % {"action": action}, 404)
@@ -115,6 +147,8 @@ def dispatch_board(request):
         context = {section: BOARD_SECTIONS[section](request.user), "next": request.path}
         return render(request, f"workorders/workorder_dispatcher.html#{section}", context)
     context = {name: build(request.user) for name, build in BOARD_SECTIONS.items()}
+    if request.user.has_role(*CHANGE_DESK_ROLES):
+        context["pending_changes"] = change_requests(request.user).count()
     return render(
         request, "workorders/workorder_dispatcher.html", {**context, "next": request.path}
     )
@@ -122,8 +156,46 @@ def dispatch_board(request):
 
 @_page_for(*TECHNICIAN_ROLES)
 def tech_list(request):
-    orders = technician_orders(request.user)
-    return render(request, "workorders/workorder_technician.html", {"orders": orders})
+    rows = _rows(
+        request.user, technician_orders(request.user), (Action.REQUEST_CHANGE, Action.ESCALATE)
+    )
+    context = {"rows": rows, "is_expert": request.user.has_role(Role.EXPERT)}
+    return render(request, "workorders/workorder_technician.html", context)
+
+
+@_page_for(*CHANGE_DESK_ROLES)
+def change_queue(request):
+    """Pending change requests, oldest first, each with its approve and reject forms."""
+    page = Paginator(change_requests(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = []
+    for change in page:
+        order = change.order
+        order.pending_change_id = change.pk  # the guard's answer, known here without a query
+        allowed = allowed_actions(order, request.user)
+        forms = [
+            action_form(verb, order=order, change=change, prefix_id=order.number)
+            for verb in (Action.APPROVE_CHANGE, Action.REJECT_CHANGE)
+            if verb in allowed
+        ]
+        rows.append(ChangeRow(change, forms))
+    context = {"page": page, "rows": rows, "next": request.get_full_path()}
+    if request.htmx:
+        return render(request, "workorders/changerequest_dispatcher.html#queue", context)
+    return render(request, "workorders/changerequest_dispatcher.html", context)
+
+
+@_page_for(Role.EXPERT)
+def expert_queue(request):
+    """Open orders escalated to me, with why, and the guide and take-over forms."""
+    rows = _rows(request.user, expert_orders(request.user), (Action.GUIDE, Action.TAKE_OVER))
+    reasons = dict(
+        Event.objects.filter(order__in=[r.order for r in rows], code=EVENT_ESCALATED)
+        .order_by("order_id", "id")
+        .values_list("order_id", "data__reason")
+    )  # the latest escalation of each order wins
+    for row in rows:
+        row.note = reasons.get(row.order.pk) or ""
+    return render(request, "workorders/workorder_expert.html", {"rows": rows})
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -131,19 +203,29 @@ def tech_list(request):
 
 def _detail(request, order: WorkOrder, *, failed: ActionForm | None = None, status: int = 200):
     """The order page; `failed` is a submitted form shown again with its errors."""
+    # Change requests are internal: staff see them, a reporter with an account does not.
+    changes = order_change_requests(order) if request.user.is_staff_member else []
+    pending = next((c for c in changes if c.is_pending), None)
+    order.pending_change_id = pending.pk if pending else None
     actions = allowed_actions(order, request.user)
-    techs = technician_choices(request.user) if NEEDS_TECHNICIANS & set(actions) else None
+    choices = _choices(request.user, actions)
     forms = [
         failed
         if failed is not None and failed.action == action
-        else action_form(action, order=order, technicians=techs)
+        else action_form(action, order=order, change=pending, **choices)
         for action in actions
     ]
+    if failed is not None:
+        failed.change = pending
+    events = list(timeline(order))
     context = {
         "order": order,
         "forms": forms,
-        "events": timeline(order),
+        "events": events,
         "attachments": order.attachments.all(),
+        "pending_change": pending,
+        "past_changes": [c for c in changes if not c.is_pending],
+        "guidance": [e for e in events if e.code == EVENT_GUIDED],
     }
     return render(request, "workorders/workorder_detail.html", context, status=status)
 
@@ -179,16 +261,24 @@ def _next_url(request, order: WorkOrder) -> str:
 class BoardRow:
     order: WorkOrder
     forms: list[ActionForm] = field(default_factory=list)
+    note: str = ""
+
+
+@dataclass
+class ChangeRow:
+    change: ChangeRequest
+    forms: list[ActionForm] = field(default_factory=list)
 
 
 def _rows(user, orders, verbs: tuple[str, ...]) -> list[BoardRow]:
-    orders = list(orders.select_related("assignee__team"))
-    techs = technician_choices(user) if orders and NEEDS_TECHNICIANS & set(verbs) else None
+    # The guards some verbs carry read the annotation instead of asking per row.
+    orders = list(orders.select_related("assignee__team", "expert").with_pending_change())
+    choices = _choices(user, verbs) if orders else {}
     rows = []
     for order in orders:
         allowed = allowed_actions(order, user)
         forms = [
-            action_form(verb, order=order, technicians=techs, prefix_id=order.number)
+            action_form(verb, order=order, prefix_id=order.number, **choices)
             for verb in verbs
             if verb in allowed
         ]

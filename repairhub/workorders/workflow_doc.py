@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import os
 
-from .states import EVENT_CODES, REPORTER_LABELS, TERMINAL, TRANSITIONS, Relation, Status
+from .states import (
+    CHANGE_DECIDABLE,
+    EVENT_CODES,
+    REPORTER_LABELS,
+    TERMINAL,
+    TRANSITIONS,
+    Guard,
+    Relation,
+    Status,
+)
 
 RELATION_WORDS = {
     Relation.ANY: "any order he can see",
     Relation.ASSIGNEE: "only the assigned technician",
     Relation.REPORTER: "only the order's reporter (account or private link)",
     Relation.TEAM_LEAD: "lead of the assigned technician's team",
+    Relation.EXPERT: "only the expert the order is escalated to",
+}
+
+GUARD_WORDS = {
+    Guard.NO_PENDING_CHANGE: "no change request awaits a decision",
+    Guard.PENDING_CHANGE: "a change request awaits a decision",
+    Guard.EXPERT_NOT_ASSIGNEE: "the expert is not the assignee yet",
 }
 
 
@@ -28,8 +44,8 @@ def render_markdown() -> str:
             "Generated from `repairhub/workorders/states.py` by `repairhub/workorders/workflow_doc.py`;",
             "do not edit by hand. `lifecycle.apply()` is the only code that moves an order between",
             "states: it checks visibility (404), the table's roles and relation (403), the source",
-            "state (409), the input (422), and wins races with a conditional UPDATE on",
-            "(status, version) (409 for the loser). Every applied row writes one event.",
+            "state and the row's guard (409), the input (422), and wins races with a conditional",
+            "UPDATE on (status, version) (409 for the loser). Every applied row writes one event.",
             "",
             "```mermaid",
             "stateDiagram-v2",
@@ -61,8 +77,8 @@ def render_markdown() -> str:
             "",
             "## Transitions",
             "",
-            "| action | 中文 | from | to | who (role: relation) | required input | event |",
-            "|---|---|---|---|---|---|---|",
+            "| action | 中文 | from | to | who (role: relation) | required input | guard | event |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for rule in TRANSITIONS:
             who = "; ".join(f"{role}: {RELATION_WORDS[rel]}" for role, rel in rule.who)
@@ -70,7 +86,8 @@ def render_markdown() -> str:
                 f"| `{rule.action.value}` | {rule.action.label} | "
                 f"{', '.join(f'`{s}`' for s in sorted(rule.sources))} | "
                 f"`{(rule.target or 'unchanged')}` | {who} | "
-                f"{', '.join(rule.required) or '—'} | `{EVENT_CODES[rule.action]}` |"
+                f"{', '.join(rule.required) or '—'} | "
+                f"{GUARD_WORDS[rule.guard] if rule.guard else '—'} | `{EVENT_CODES[rule.action]}` |"
             )
         lines += [
             "",
@@ -78,6 +95,19 @@ def render_markdown() -> str:
             "`workorder.attachment_added` and `workorder.followed` are events that do not change "
             "the state. Categories set to auto-accept are accepted by the system right after "
             "submission (actor 系统, channel `system`).",
+            "",
+            "Change requests (工单变更): at most one per order awaits a decision (a partial "
+            "unique index backs the guard). Approval applies it to the order in the same "
+            "transaction: `category` replaces the category (it must still be active), `measures` "
+            "replaces the measures, `deadline` sets `due_at` (later than now and than the current "
+            "one), `extra_work` is appended to the measures as a new paragraph. An order that "
+            "leaves "
+            f"{', '.join(f'`{s}`' for s in sorted(CHANGE_DECIDABLE))} (declined, completed, "
+            "cancelled) closes its pending request as rejected by the system, with a note; the "
+            "event of that action carries `change_closed`.",
+            "",
+            "Experts (DP4): `escalate` sets the order's expert, who then sees the order; "
+            "`take_over` makes him the assignee and leaves the order `acknowledged` in his name.",
             "",
         ]
     return "\n".join(lines)

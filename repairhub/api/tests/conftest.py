@@ -34,6 +34,14 @@ class Api:
             headers=self._headers(headers),
         )
 
+    def put(self, path: str, body: Any = None, **headers):
+        return self.client.put(
+            "/api/v1" + path,
+            data=json.dumps(body),
+            content_type="application/json",
+            headers=self._headers(headers),
+        )
+
     def upload(self, path: str, files: list, **headers):
         return self.client.post("/api/v1" + path, {"files": files}, headers=self._headers(headers))
 

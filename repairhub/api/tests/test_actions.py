@@ -83,6 +83,22 @@ WALK = [
         "cancelled",
         "workorder.cancelled",
     ),
+    (
+        "in_progress",
+        "request_change",
+        "technician",
+        {"kind": "measures", "measures": "更换镇流器", "reason": "灯管无问题"},
+        "in_progress",
+        "workorder.change_requested",
+    ),
+    (
+        "dispatched",
+        "escalate",
+        "technician",
+        {"expert": "expert", "reason": "拿不准"},
+        "dispatched",
+        "workorder.escalated",
+    ),
 ]
 
 
@@ -140,7 +156,7 @@ def test_dispatch_assigns_the_technician_and_updates_allowed_actions(world, api_
     )
 
     assert out["assignee"] == "technician2"
-    assert out["allowed_actions"] == ["reassign", "cancel"]
+    assert out["allowed_actions"] == ["reassign", "cancel", "escalate"]
 
 
 def test_action_without_body(world, api_as):

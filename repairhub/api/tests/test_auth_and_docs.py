@@ -101,11 +101,28 @@ def test_openapi_lists_every_endpoint(db, client):
 
     assert sorted(schema["paths"]) == [
         "/api/v1/categories",
+        "/api/v1/changes",
+        "/api/v1/dispatch/map",
+        "/api/v1/expert/orders",
+        "/api/v1/me/position",
         "/api/v1/orders",
         "/api/v1/orders/{number}",
         "/api/v1/orders/{number}/actions/{action}",
         "/api/v1/orders/{number}/attachments",
+        "/api/v1/orders/{number}/candidates",
+        "/api/v1/orders/{number}/changes",
+        "/api/v1/orders/{number}/changes/{change_id}/approve",
+        "/api/v1/orders/{number}/changes/{change_id}/reject",
+        "/api/v1/orders/{number}/dispatch",
+        "/api/v1/orders/{number}/escalate",
         "/api/v1/places",
+        "/api/v1/plans",
+        "/api/v1/plans/{plan_id}",
+        "/api/v1/plans/{plan_id}/apply",
+        "/api/v1/plans/{plan_id}/routes",
+        "/api/v1/pool",
+        "/api/v1/pool/{number}/claim",
+        "/api/v1/teams/{code}/rebalance",
     ]
     assert set(schema["components"]["securitySchemes"]) == {"BearerToken", "SessionCookie"}
     assert "Idempotency-Key" in [

@@ -208,7 +208,7 @@ def test_detail_has_events_oldest_first_and_allowed_actions(world, api_as):
     assert accepted["from_status"] == "submitted"
     assert accepted["to_status"] == "accepted"
     assert accepted["channel"] == "web"
-    assert body["allowed_actions"] == ["dispatch", "cancel"]
+    assert body["allowed_actions"] == ["dispatch", "cancel", "escalate"]
     assert body["attachments"] == []
     assert body["reporter_phone"] == "13800001111"
 
@@ -219,9 +219,11 @@ def test_detail_actions_depend_on_the_viewer(world, api_as):
     assert api_as("technician").get(f"/orders/{order.number}").json()["allowed_actions"] == [
         "acknowledge",
         "decline",
+        "escalate",
     ]
     assert api_as("team_lead").get(f"/orders/{order.number}").json()["allowed_actions"] == [
-        "reassign"
+        "reassign",
+        "escalate",
     ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import gettext as _
 
-from repairhub.workorders.models import Channel, Result, Urgency
+from repairhub.workorders.models import ChangeKind, Channel, Result, Urgency
 from repairhub.workorders.states import (
     EVENT_ATTACHMENT,
     EVENT_CODES,
@@ -56,6 +56,26 @@ def event_details(data: dict) -> list[tuple[str, str]]:
         rows.append((_("紧急程度"), str(Urgency(data["urgency"]).label)))
     if data.get("result") in Result.values:
         rows.append((_("结果"), str(Result(data["result"]).label)))
+    if data.get("kind") in ChangeKind.values:
+        rows.append((_("变更类型"), str(ChangeKind(data["kind"]).label)))
+    if data.get("expert_name") or data.get("expert"):
+        rows.append((_("技术专家"), data.get("expert_name") or data["expert"]))
+    if data.get("previous_expert"):
+        rows.append((_("原专家"), data["previous_expert"]))
+    if data.get("previous_category"):
+        rows.append((_("原类别"), data["previous_category"]))
+    if data.get("new_category_name") or data.get("new_category"):
+        rows.append((_("新类别"), data.get("new_category_name") or data["new_category"]))
+    if data.get("previous_due_at"):
+        rows.append((_("原完成时限"), _local_time(data["previous_due_at"])))
+    if data.get("new_due_at"):
+        rows.append((_("新的完成时限"), _local_time(data["new_due_at"])))
+    if data.get("previous_measures"):
+        rows.append((_("原维修措施"), data["previous_measures"]))
+    if data.get("measures"):
+        rows.append((_("维修措施"), data["measures"]))
+    if data.get("extra_work"):
+        rows.append((_("增加的工作内容"), data["extra_work"]))
     for key, label in (
         ("reason", _("原因")),
         ("note", _("说明")),
@@ -69,4 +89,19 @@ def event_details(data: dict) -> list[tuple[str, str]]:
         rows.append((_("位置"), f"{data['lat']}, {data['lng']}"))
     if data.get("rating"):
         rows.append((_("评分"), _("%(n)s 星") % {"n": data["rating"]}))
+    if data.get("change_closed"):
+        rows.append((_("变更申请"), _("待审批的变更申请已自动关闭")))
     return rows
+
+
+def _local_time(value: str) -> str:
+    from django.utils import timezone
+    from django.utils.dateparse import parse_datetime
+
+    try:
+        moment = parse_datetime(value)
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None:
+        return str(value)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")

@@ -70,10 +70,19 @@ def test_failed_completion_needs_a_suggestion(world):
 
 def test_allowed_actions_follow_the_table(world):
     order = world.order(Status.DISPATCHED)
-    assert allowed_actions(order, world.technician) == [Action.ACKNOWLEDGE, Action.DECLINE]
+    assert allowed_actions(order, world.technician) == [
+        Action.ACKNOWLEDGE,
+        Action.DECLINE,
+        Action.ESCALATE,
+    ]
     assert allowed_actions(order, world.technician2) == []
-    assert set(allowed_actions(order, world.dispatcher)) == {Action.REASSIGN, Action.CANCEL}
+    assert set(allowed_actions(order, world.dispatcher)) == {
+        Action.REASSIGN,
+        Action.CANCEL,
+        Action.ESCALATE,
+    }
     assert allowed_actions(order, world.reporter) == []
+    assert allowed_actions(order, world.expert) == []  # not escalated to him
 
 
 def test_table_has_no_action_out_of_a_terminal_state():

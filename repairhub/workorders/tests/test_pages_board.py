@@ -172,23 +172,31 @@ def labels(roles, path="/"):
 def test_nav_items_by_role():
     assert [label for label, _ in labels({Role.REPORTER})] == ["我要报修", "我的报修"]
     assert [label for label, _ in labels({Role.AGENT})] == ["值班台", "工单查询"]
-    assert [label for label, _ in labels({Role.DISPATCHER})] == ["调度台", "工单查询"]
+    assert [label for label, _ in labels({Role.DISPATCHER})] == [
+        "调度台",
+        "实时地图",
+        "派工计划",
+        "工单查询",
+    ]
     assert [label for label, _ in labels({Role.TEAM_LEAD, Role.TECHNICIAN})] == [
         "调度台",
         "我的工单",
+        "抢单池",
+        "实时地图",
         "工单查询",
     ]
-    assert [label for label, _ in labels({Role.TECHNICIAN})] == ["我的工单"]
+    assert [label for label, _ in labels({Role.TECHNICIAN})] == ["我的工单", "抢单池"]
     assert [label for label, _ in labels({Role.EXPERT})] == ["我的工单"]
-    assert [label for label, _ in labels({Role.MANAGER})] == ["工单查询"]
+    assert [label for label, _ in labels({Role.MANAGER})] == ["实时地图", "工单查询"]
     assert [label for label, _ in labels({Role.QC_INSPECTOR})] == ["工单查询"]
     assert [label for label, _ in labels({Role.ADMIN})] == ["工单查询"]
     assert labels({Role.STOREKEEPER}) == []
 
 
 def test_nav_marks_the_current_page():
-    assert labels({Role.DISPATCHER}, BOARD) == [("调度台", True), ("工单查询", False)]
-    assert labels({Role.DISPATCHER}, "/orders/BX-1/") == [("调度台", False), ("工单查询", True)]
+    assert labels({Role.DISPATCHER}, BOARD)[0] == ("调度台", True)
+    assert labels({Role.DISPATCHER}, "/orders/BX-1/")[-1] == ("工单查询", True)
+    assert ("派工计划", True) in labels({Role.DISPATCHER}, "/dispatch/plans/3/")
 
 
 def test_nav_skips_pages_that_do_not_exist(monkeypatch):

@@ -96,11 +96,11 @@ def test_unknown_number_is_404(world):
 # --- the table decides the buttons ---------------------------------------------------------
 
 
-def test_technician_sees_acknowledge_and_decline_on_a_dispatched_order(world):
+def test_technician_sees_acknowledge_decline_and_escalate_on_a_dispatched_order(world):
     order = world.order(Status.DISPATCHED)
     html = client_for(world.technician).get(detail_url(order)).content.decode()
-    assert ACTION_RE.findall(html) == ["acknowledge", "decline"]
-    assert "接单" in html and "退单" in html
+    assert ACTION_RE.findall(html) == ["acknowledge", "decline", "escalate"]
+    assert "接单" in html and "退单" in html and "转专家" in html
 
 
 def test_agent_sees_no_dispatch_on_an_accepted_order(world):
@@ -121,6 +121,7 @@ def test_agent_sees_no_dispatch_on_an_accepted_order(world):
         (Status.COMPLETED, "dispatcher"),
         (Status.COMPLETED, "reporter"),
         (Status.IN_PROGRESS, "team_lead"),
+        (Status.IN_PROGRESS, "expert"),
         (Status.COMPLETED, "manager"),
         (Status.CLOSED, "dispatcher"),
     ],

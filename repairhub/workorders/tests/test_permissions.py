@@ -21,9 +21,11 @@ from repairhub.workorders.services import (
     cancel_order,
     close_order,
     complete_order,
+    escalate_order,
     follow_order,
     perform,
     reject_order,
+    request_change,
 )
 from repairhub.workorders.states import Action, Status
 
@@ -70,6 +72,9 @@ class Situation:
     state: Status  # the order is brought here first: a state where the action is legal
     target: Status  # where a permitted actor's action takes it
     may: frozenset[str]  # who succeeds; every other persona is refused
+    # What happened to the order first: "pending_change" (its technician asked for a change),
+    # "escalated" (a dispatcher escalated it to `expert`).
+    prepare: str = ""
 
     @property
     def id(self) -> str:
@@ -84,6 +89,8 @@ DESK = _may("agent", "dispatcher", "admin")  # the front desk: accepts, rejects,
 DISPATCH_DESK = _may("dispatcher", "admin")  # dispatching, closing, late cancellation
 ASSIGNEE = _may("technician_assigned")  # the technician doing the work, nobody else
 REPORTER = _may("reporter_own", "link_own")  # the reporter, by account or private link
+EXPERT = _may("expert")  # the expert the order was escalated to
+WITH_TECH = (S.DISPATCHED, S.ACKNOWLEDGED, S.IN_PROGRESS, S.ON_HOLD)
 
 SITUATIONS = [
     Situation(Action.ACCEPT, S.SUBMITTED, S.ACCEPTED, DESK),
@@ -111,6 +118,28 @@ SITUATIONS = [
     Situation(Action.CANCEL, S.DISPATCHED, S.CANCELLED, DISPATCH_DESK),
     Situation(Action.CANCEL, S.ACKNOWLEDGED, S.CANCELLED, DISPATCH_DESK),
     Situation(Action.CANCEL, S.ON_HOLD, S.CANCELLED, DISPATCH_DESK),
+    *(
+        Situation(Action.REQUEST_CHANGE, state, state, ASSIGNEE)
+        for state in (S.ACKNOWLEDGED, S.IN_PROGRESS, S.ON_HOLD)
+    ),
+    *(
+        Situation(action, state, state, DISPATCH_DESK, "pending_change")
+        for action in (Action.APPROVE_CHANGE, Action.REJECT_CHANGE)
+        for state in (S.ACKNOWLEDGED, S.IN_PROGRESS, S.ON_HOLD)
+    ),
+    Situation(Action.ESCALATE, S.ACCEPTED, S.ACCEPTED, DISPATCH_DESK),
+    *(
+        Situation(Action.ESCALATE, state, state, ASSIGNEE | DISPATCH_DESK | {"team_lead_own"})
+        for state in WITH_TECH
+    ),
+    *(
+        Situation(Action.GUIDE, state, state, EXPERT, "escalated")
+        for state in (S.ACCEPTED, *WITH_TECH)
+    ),
+    *(
+        Situation(Action.TAKE_OVER, state, S.ACKNOWLEDGED, EXPERT, "escalated")
+        for state in (S.ACCEPTED, *WITH_TECH)
+    ),
 ]
 
 # Refused with 409 instead of 403: they may cancel, but only before a technician is sent.
@@ -137,6 +166,12 @@ EVENT_CODE = {
     Action.CLOSE: "workorder.closed",
     Action.REOPEN: "workorder.reopened",
     Action.CANCEL: "workorder.cancelled",
+    Action.REQUEST_CHANGE: "workorder.change_requested",
+    Action.APPROVE_CHANGE: "workorder.change_approved",
+    Action.REJECT_CHANGE: "workorder.change_rejected",
+    Action.ESCALATE: "workorder.escalated",
+    Action.GUIDE: "workorder.guided",
+    Action.TAKE_OVER: "workorder.taken_over",
 }
 
 
@@ -162,7 +197,7 @@ class Cast:
     team_lead_other: Any
     foreign_order: Any
 
-    def order(self, state: Status):
+    def order(self, state: Status, prepare: str = ""):
         """The order under test in `state`, with a follower who joined while it was open."""
         w = self.world
         before = {
@@ -181,6 +216,12 @@ class Cast:
             reject_order(order, reason="不属于后勤维修范围", by=w.agent)
         if state is S.CANCELLED:
             cancel_order(order, reason="重复报修", by=w.agent)
+        if prepare == "pending_change":
+            request_change(
+                order, kind="measures", measures="更换镇流器", reason="灯管无问题", by=w.technician
+            )
+        if prepare == "escalated":
+            escalate_order(order, expert=w.expert, reason="需要专家", by=w.dispatcher)
         assert order.status == state
         return order, follower
 
@@ -232,6 +273,11 @@ def params_for(action: Action, world) -> dict[str, Any]:
         Action.CLOSE: {"note": "回访满意"},
         Action.REOPEN: {"reason": "灯又不亮了"},
         Action.CANCEL: {"reason": "重复报修"},
+        Action.REQUEST_CHANGE: {"kind": "measures", "measures": "换灯座", "reason": "灯座老化"},
+        Action.APPROVE_CHANGE: {"note": "同意"},
+        Action.REJECT_CHANGE: {"reason": "按原方案"},
+        Action.ESCALATE: {"expert": world.expert, "reason": "需要专家"},
+        Action.GUIDE: {"note": "先断电再检查"},
     }.get(action, {})
 
 
@@ -246,7 +292,7 @@ def test_each_persona_may_or_may_not_take_the_action(cast, situation, subtests):
     order = follower = None
     for name in PERSONAS:
         if order is None:
-            order, follower = cast.order(situation.state)
+            order, follower = cast.order(situation.state, situation.prepare)
         expected = expected_outcome(name, situation)
         label = f"{name} {situation.action} on {situation.state}"
         with subtests.test(msg=label):

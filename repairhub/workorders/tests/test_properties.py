@@ -61,9 +61,15 @@ TEXTS = st.sampled_from(
 COORDINATES = st.sampled_from([None, "", "30.5", "114.4", "-91", "abc", 181, "NaN", "1e400"])
 RATINGS = st.sampled_from([None, "", 1, 3, 5, "4", 0, 6, 2.5, "x", float("inf"), float("nan")])
 RESULTS = st.sampled_from(["success", "failed", "", "maybe", None])
+KINDS = st.sampled_from(["category", "measures", "deadline", "extra_work", "", "colour", None, 3])
+CATEGORIES = st.sampled_from(["lamp", "socket", "retired", "nope", "", None, 5])
+DEADLINES = st.sampled_from(
+    [None, "", "2099-01-01T08:00:00+08:00", "2000-01-01T08:00:00+08:00", "明天", 12]
+)
 
 
 def plausible_params(world) -> st.SearchStrategy[dict]:
+    experts = st.sampled_from([world.expert, "expert", world.technician, "nobody", "", None])
     technicians = st.sampled_from(
         [
             world.technician,
@@ -91,6 +97,13 @@ def plausible_params(world) -> st.SearchStrategy[dict]:
             "comment": TEXTS,
             "lat": COORDINATES,
             "lng": COORDINATES,
+            "kind": KINDS,
+            "new_category": CATEGORIES,
+            "measures": TEXTS,
+            "new_due_at": DEADLINES,
+            "extra_work": TEXTS,
+            "expert": experts,
+            "change": st.sampled_from([None, "", 1, 999999]),
         },
     )
 
@@ -108,10 +121,17 @@ def good_params(world, action: str) -> dict:
         Action.CONFIRM: {"rating": 4},
         Action.REOPEN: {"reason": "又坏了"},
         Action.CANCEL: {"reason": "重复报修"},
+        Action.REQUEST_CHANGE: {"kind": "category", "new_category": "socket", "reason": "插座"},
+        Action.REJECT_CHANGE: {"reason": "按原方案"},
+        Action.ESCALATE: {"expert": world.expert, "reason": "复杂"},
+        Action.GUIDE: {"note": "先断电"},
     }.get(action, {})
 
 
 def make_machine(world):
+    # Categories a change request may name: one in use, one retired.
+    make_category("socket", name="插座")
+    make_category("retired", name="旧类别", is_active=False)
     users = {
         name: getattr(world, name)
         for name in (
@@ -263,11 +283,19 @@ def make_machine(world):
                 Action.REOPEN: ["dispatcher", "reporter", "link"],
                 Action.CONFIRM: ["reporter", "link"],
                 Action.CANCEL: ["agent", "dispatcher", "reporter", "link"],
+                Action.APPROVE_CHANGE: ["dispatcher", "admin"],
+                Action.REJECT_CHANGE: ["dispatcher"],
+                Action.ESCALATE: ["dispatcher", "technician", "team_lead"],
+                Action.GUIDE: ["expert"],
+                Action.TAKE_OVER: ["expert"],
             }.get(action, ["technician", "team_lead", "expert"])
             name = data.draw(st.sampled_from(candidates))
             by = self.actor(name)
+            expert_acts = action in (Action.GUIDE, Action.TAKE_OVER)
             if name in ("technician", "team_lead", "expert") and self.order.assignee_id:
                 by = self.order.assignee
+            if expert_acts and self.order.expert_id:
+                by = self.order.expert
             self.step(by, action, good_params(world, action), None)
 
         @rule(phone=st.sampled_from(["13900004444", "13900005555", "abc"]))

@@ -1,0 +1,553 @@
+"""Dispatch (DP1, DP2): who gets an order — automatically, in turn, from the pool, or by hand.
+
+Every assignment goes through the lifecycle's DISPATCH/REASSIGN actions, so it is one guarded
+transition with its event. The automatic paths take a lock on the chosen technician's profile
+and count his open orders again under it, so two orders racing for his last free slot can
+never both get it (SQLite serialises writers anyway; PostgreSQL needs the row lock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repairhub.accounts.models import RoleGrant, User
+from repairhub.accounts.roles import Role
+from repairhub.places.models import Place
+from repairhub.workorders.actors import SYSTEM
+from repairhub.workorders.errors import (
+    IllegalState,
+    InvalidInput,
+    NotAllowed,
+    OrderError,
+    StaleVersion,
+)
+from repairhub.workorders.lifecycle import actor_fields, apply, apply_as_system
+from repairhub.workorders.models import Category, Event, WorkOrder
+from repairhub.workorders.states import WITH_TECHNICIAN, Action, Status
+
+from . import rules
+from .models import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
+
+log = logging.getLogger(__name__)
+
+EVENT_UNASSIGNED = "dispatch.unassigned"
+EVENT_DECLINED = "workorder.declined"
+TOP_EXPLAINED = 3
+
+
+# --- facts -------------------------------------------------------------------------------
+
+
+def policy_for(category: Category) -> DispatchPolicy:
+    """The category's own policy, else its parent's, else dispatch by hand."""
+    ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    found = {p.category_id: p for p in DispatchPolicy.objects.filter(category_id__in=ids)}
+    for cid in ids:
+        if cid in found:
+            return found[cid]
+    return DispatchPolicy(category=category, mode=DispatchMode.MANUAL)
+
+
+def place_positions(places) -> dict[int, tuple[float, float]]:
+    """{place id: coordinates} for many places at once: each place's own, or the nearest
+    enclosing place's (rooms sit in buildings). One query, whatever the number of places."""
+    places = [p for p in places if p is not None]
+    codes = {code for p in places for code in p.path.split("/")}
+    known = {
+        code: (float(lat), float(lng))
+        for code, lat, lng in Place.objects.filter(
+            code__in=codes, latitude__isnull=False, longitude__isnull=False
+        ).values_list("code", "latitude", "longitude")
+    }
+    found = {}
+    for p in places:
+        for code in reversed(p.path.split("/")):
+            if code in known:
+                found[p.pk] = known[code]
+                break
+    return found
+
+
+def place_position(place: Place | None) -> tuple[float, float] | None:
+    """The place's coordinates, or the nearest enclosing place's."""
+    if place is None:
+        return None
+    return place_positions([place]).get(place.pk)
+
+
+def decliners(order: WorkOrder) -> frozenset[int]:
+    names = [
+        (data or {}).get("technician")
+        for data in Event.objects.filter(order=order, code=EVENT_DECLINED).values_list(
+            "data", flat=True
+        )
+    ]
+    names = [n for n in names if n]
+    if not names:
+        return frozenset()
+    return frozenset(User.objects.filter(username__in=names).values_list("pk", flat=True))
+
+
+def order_facts(order: WorkOrder, policy: DispatchPolicy | None = None) -> rules.OrderFacts:
+    policy = policy or policy_for(order.category)
+    return rules.OrderFacts(
+        category_id=order.category_id,
+        category_parent_id=order.category.parent_id,
+        place_path=order.place.path if order.place_id else "",
+        position=place_position(order.place if order.place_id else None),
+        urgency=order.urgency,
+        excluded=decliners(order) if order.pk else frozenset(),
+        team_id=policy.team_id if policy.mode != DispatchMode.MANUAL else None,
+    )
+
+
+def _stale_after() -> dt.timedelta:
+    return dt.timedelta(minutes=getattr(settings, "POSITION_STALE_MINUTES", 10))
+
+
+def technician_facts(
+    *, category: Category | None = None, user_ids=None, now: dt.datetime | None = None
+) -> list[rules.TechFacts]:
+    """Facts for active technicians (and experts) with a dispatch profile, in a fixed number
+    of queries. With `category`, only those holding a skill for it (or its parent)."""
+    now = now or timezone.now()
+    profiles = TechnicianProfile.objects.filter(
+        user__is_active=True,
+        user__role_grants__role__in=[Role.TECHNICIAN, Role.EXPERT],
+    )
+    if category is not None:
+        ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+        profiles = profiles.filter(skills__category_id__in=ids)
+    if user_ids is not None:
+        profiles = profiles.filter(user_id__in=list(user_ids))
+    rows = list(
+        profiles.distinct().values(
+            "pk",
+            "user_id",
+            "user__username",
+            "user__display_name",
+            "user__team_id",
+            "on_duty",
+            "work_start",
+            "work_end",
+            "max_open_orders",
+            "base_latitude",
+            "base_longitude",
+            "last_latitude",
+            "last_longitude",
+            "last_position_at",
+        )
+    )
+    if not rows:
+        return []
+    pids = [r["pk"] for r in rows]
+    uids = [r["user_id"] for r in rows]
+    skills: dict[int, dict[int, int]] = {}
+    for pid, cid, level in Skill.objects.filter(technician_id__in=pids).values_list(
+        "technician_id", "category_id", "level"
+    ):
+        skills.setdefault(pid, {})[cid] = level
+    zones: dict[int, list[str]] = {}
+    through = TechnicianProfile.zones.through
+    for pid, path in through.objects.filter(technicianprofile_id__in=pids).values_list(
+        "technicianprofile_id", "place__path"
+    ):
+        zones.setdefault(pid, []).append(path)
+    open_count: dict[int, int] = {}
+    load: dict[int, float] = {}
+    for uid, urgency, n in (
+        WorkOrder.objects.filter(assignee_id__in=uids, status__in=WITH_TECHNICIAN)
+        .values_list("assignee_id", "urgency")
+        .annotate(n=Count("id"))
+        .order_by()
+    ):
+        open_count[uid] = open_count.get(uid, 0) + n
+        load[uid] = load.get(uid, 0.0) + n * rules.URGENCY_WEIGHT.get(urgency, 2)
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = dict(
+        WorkOrder.objects.filter(assignee_id__in=uids, dispatched_at__gte=day_start)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    fresh_since = now - _stale_after()
+    facts = []
+    for r in rows:
+        position = None
+        if (
+            r["last_latitude"] is not None
+            and r["last_position_at"] is not None
+            and r["last_position_at"] >= fresh_since
+        ):
+            position = (float(r["last_latitude"]), float(r["last_longitude"]))
+        elif r["base_latitude"] is not None and r["base_longitude"] is not None:
+            position = (float(r["base_latitude"]), float(r["base_longitude"]))
+        facts.append(
+            rules.TechFacts(
+                user_id=r["user_id"],
+                name=r["user__display_name"] or r["user__username"],
+                skills=skills.get(r["pk"], {}),
+                zone_paths=tuple(zones.get(r["pk"], ())),
+                position=position,
+                on_duty=r["on_duty"],
+                work_start=r["work_start"],
+                work_end=r["work_end"],
+                open_orders=open_count.get(r["user_id"], 0),
+                max_open=r["max_open_orders"],
+                load=load.get(r["user_id"], 0.0),
+                dispatched_today=today.get(r["user_id"], 0),
+                team_id=r["user__team_id"],
+                username=r["user__username"],
+            )
+        )
+    return facts
+
+
+def candidates(order: WorkOrder, *, now: dt.datetime | None = None) -> list[rules.Candidate]:
+    """Every technician with a dispatch profile, ranked for this order: those who qualify
+    first (cheapest first), then the others with the rules they break."""
+    now = now or timezone.now()
+    facts = order_facts(order)
+    techs = technician_facts(now=now)
+    ranked = rules.rank(techs, facts, timezone.localtime(now).time())
+    return [c for c in ranked if c.user_id != order.assignee_id]
+
+
+# --- automatic assignment ----------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What an automatic dispatch did: the chosen candidate, or why nobody."""
+
+    chosen: rules.Candidate | None
+    ranked: list[rules.Candidate]
+    reasons: dict[str, int]
+
+
+def _open_orders(user_id: int) -> int:
+    return WorkOrder.objects.filter(assignee_id=user_id, status__in=WITH_TECHNICIAN).count()
+
+
+def _explanation(mode: str, chosen: rules.Candidate, ranked: list[rules.Candidate]) -> dict:
+    others = [c.as_dict() for c in ranked if c.user_id != chosen.user_id][: TOP_EXPLAINED - 1]
+    return {"mode": mode, "chosen": chosen.as_dict(), "others": others}
+
+
+def _take(order: WorkOrder, cand: rules.Candidate, *, explanation: dict, note: str) -> bool:
+    """Dispatch to `cand` if, under the lock on his profile, he still has a free slot."""
+    profile = TechnicianProfile.objects.select_for_update().get(user_id=cand.user_id)
+    if _open_orders(cand.user_id) >= profile.max_open_orders:
+        return False
+    tech = User.objects.select_related("team").get(pk=cand.user_id)
+    action = Action.REASSIGN if order.status in WITH_TECHNICIAN else Action.DISPATCH
+    apply_as_system(
+        order, action, params={"technician": tech, "reason": note, "explanation": explanation}
+    )
+    return True
+
+
+def auto_dispatch(
+    order: WorkOrder, *, now: dt.datetime | None = None, quiet: bool = False
+) -> Outcome:
+    """Give an accepted order to the best qualifying technician at once (DP1).
+
+    If nobody qualifies the order stays where it is, the reasons are written on its timeline
+    and the dispatchers are told — unless `quiet`: an order of a category dispatched by hand
+    simply waits in the dispatcher's queue, as it would have anyway.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        policy = policy_for(order.category)
+        facts = order_facts(order, policy)
+        techs = technician_facts(category=order.category, now=now)
+        ranked = rules.rank(techs, facts, timezone.localtime(now).time())
+        for cand in (c for c in ranked if c.qualifies):
+            explanation = _explanation(DispatchMode.AUTO, cand, ranked)
+            if _take(order, cand, explanation=explanation, note=_("自动派工")):
+                return Outcome(cand, ranked, {})
+        reasons = rules.why_nobody(ranked) or {_("没有维修人员具备该类别的技能"): 0}
+        if not quiet:
+            _record_unassigned(order, reasons, mode=DispatchMode.AUTO)
+        return Outcome(None, ranked, reasons)
+
+
+def round_robin_dispatch(order: WorkOrder, *, now: dt.datetime | None = None) -> Outcome:
+    """The next qualifying member of the category's team after the last one given an order."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        policy = policy_for(order.category)
+        if policy.pk is None or policy.team_id is None:
+            return auto_dispatch(order, now=now)
+        policy = DispatchPolicy.objects.select_for_update().get(pk=policy.pk)
+        facts = order_facts(order, policy)
+        members = technician_facts(
+            user_ids=User.objects.filter(team_id=policy.team_id).values_list("pk", flat=True),
+            now=now,
+        )
+        members.sort(key=lambda t: t.user_id)
+        judged = {c.user_id: c for c in rules.rank(members, facts, timezone.localtime(now).time())}
+        start = 0
+        if policy.last_assignee_id is not None:
+            after = [i for i, t in enumerate(members) if t.user_id > policy.last_assignee_id]
+            start = after[0] if after else 0
+        turn = members[start:] + members[:start]
+        ranked = [judged[t.user_id] for t in turn]
+        for cand in (c for c in ranked if c.qualifies):
+            explanation = _explanation(DispatchMode.ROUND_ROBIN, cand, ranked)
+            if _take(order, cand, explanation=explanation, note=_("班组轮派")):
+                policy.last_assignee_id = cand.user_id
+                policy.save(update_fields=["last_assignee"])
+                return Outcome(cand, ranked, {})
+        reasons = rules.why_nobody(ranked) or {_("班组中没有可派的维修人员"): 0}
+        _record_unassigned(order, reasons, mode=DispatchMode.ROUND_ROBIN)
+        return Outcome(None, sorted(ranked, key=lambda c: (not c.qualifies, c.cost)), reasons)
+
+
+def dispatch_automatically(order: WorkOrder, *, by: User) -> Outcome:
+    """The dispatcher asks for the automatic choice on an accepted order ("dispatch: auto")."""
+    if not by.has_role(Role.DISPATCHER, Role.ADMIN):
+        raise NotAllowed(_("只有调度员可以自动派工。"))
+    order.refresh_from_db()
+    if order.status != Status.ACCEPTED:
+        raise IllegalState(
+            _("工单当前状态为“%(status)s”，不能自动派工。") % {"status": Status(order.status).label}
+        )
+    if policy_for(order.category).mode == DispatchMode.ROUND_ROBIN:
+        return round_robin_dispatch(order)
+    return auto_dispatch(order)
+
+
+def _record_unassigned(order: WorkOrder, reasons: dict[str, int], *, mode: str) -> None:
+    from repairhub.notify.models import Message, MessageChannel
+
+    Event.objects.create(
+        order=order,
+        code=EVENT_UNASSIGNED,
+        channel="system",
+        from_status=order.status,
+        to_status=order.status,
+        data={"mode": mode, "reasons": reasons},
+        **actor_fields(SYSTEM),
+    )
+    summary = "；".join(f"{k}（{v}人）" if v else k for k, v in reasons.items())
+    body = _("【报修云】工单 %(number)s 无人可派：%(why)s。请人工派工。") % {
+        "number": order.number,
+        "why": summary,
+    }
+    dispatchers = User.objects.filter(is_active=True, role_grants__role=Role.DISPATCHER).distinct()
+    Message.objects.bulk_create(
+        [
+            Message(
+                channel=MessageChannel.IN_APP,
+                user=d,
+                cause=EVENT_UNASSIGNED,
+                order_number=order.number,
+                body=body,
+            )
+            for d in dispatchers
+        ]
+    )
+
+
+def waiting_reasons(orders) -> dict[int, dict]:
+    """For each accepted order, the latest 'nobody could take it' reasons, if any."""
+    ids = [o.pk for o in orders]
+    found: dict[int, dict] = {}
+    for order_id, data in (
+        Event.objects.filter(order_id__in=ids, code=EVENT_UNASSIGNED)
+        .order_by("order_id", "-id")
+        .values_list("order_id", "data")
+    ):
+        found.setdefault(order_id, data or {})
+    return found
+
+
+# --- subscriber: when an order becomes dispatchable --------------------------------------
+
+
+def on_order_event(event) -> None:
+    """Accepted, declined or reopened orders are dispatched by their category's policy.
+
+    A declined order is dispatched again automatically, without the technician who declined
+    it, whatever the policy — except pool orders, which go back to the pool.
+    """
+    if event.code == "workorder.arrived":
+        _arrival_on_track(event)
+        return
+    if event.code not in ("workorder.accepted", "workorder.declined", "workorder.reopened"):
+        return
+    order = event.order
+    if order.status != Status.ACCEPTED:
+        return
+    mode = policy_for(order.category).mode
+    if mode == DispatchMode.POOL:
+        return
+    if mode == DispatchMode.MANUAL and event.code != EVENT_DECLINED:
+        return
+    try:
+        with transaction.atomic():
+            if mode == DispatchMode.ROUND_ROBIN:
+                round_robin_dispatch(order)
+            else:
+                auto_dispatch(order, quiet=mode == DispatchMode.MANUAL)
+    except (StaleVersion, IllegalState):
+        # Someone acted on the order in between; it is theirs now.
+        log.info("automatic dispatch of %s skipped: the order changed", order.number)
+
+
+def _arrival_on_track(event) -> None:
+    """Arrival with a position also goes on the technician's track and last position."""
+    from .positions import record_position
+
+    data = event.data or {}
+    if not data.get("lat") or event.actor_id is None:
+        return
+    try:
+        with transaction.atomic():
+            record_position(event.actor, latitude=data["lat"], longitude=data["lng"])
+    except OrderError as exc:  # off duty, say: the arrival itself stands
+        log.info("arrival position of %s not tracked: %s", event.order.number, exc.message)
+
+
+# --- pool (抢单) -------------------------------------------------------------------------
+
+
+def pool_orders(tech: User):
+    """Accepted orders in pool categories this technician has the skill for."""
+    profile = TechnicianProfile.objects.filter(user=tech).first()
+    if profile is None:
+        return WorkOrder.objects.none()
+    skilled = set(Skill.objects.filter(technician=profile).values_list("category_id", flat=True))
+    pool_categories = set(
+        DispatchPolicy.objects.filter(mode=DispatchMode.POOL).values_list("category_id", flat=True)
+    )
+    own_policy = set(DispatchPolicy.objects.values_list("category_id", flat=True))
+    categories = [
+        c
+        for c in Category.objects.active().values("pk", "parent_id")
+        if (c["pk"] in skilled or c["parent_id"] in skilled)
+        and (
+            c["pk"] in pool_categories
+            or (c["pk"] not in own_policy and c["parent_id"] in pool_categories)
+        )
+    ]
+    declined = Event.objects.filter(code=EVENT_DECLINED, data__technician=tech.username)
+    return (
+        WorkOrder.objects.filter(
+            status=Status.ACCEPTED, category_id__in=[c["pk"] for c in categories]
+        )
+        .exclude(pk__in=declined.values("order_id"))
+        .select_related("category", "place")
+        .order_by("created_at")
+    )
+
+
+def claim(order: WorkOrder, *, by: User) -> WorkOrder:
+    """A technician takes a pool order: first claim wins, under concurrency too."""
+    if not by.has_role(Role.TECHNICIAN, Role.EXPERT):
+        raise NotAllowed(_("只有维修人员可以抢单。"))
+    if policy_for(order.category).mode != DispatchMode.POOL:
+        raise NotAllowed(_("工单 %(number)s 不在抢单池中。") % {"number": order.number})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if not TechnicianProfile.objects.filter(user=by).exists():
+                raise NotAllowed(_("您还没有派工资料，请联系班组长设置技能和区域。"))
+            profile = TechnicianProfile.objects.select_for_update().get(user=by)
+            facts = technician_facts(user_ids=[by.pk], now=now)
+            judged = rules.judge(facts[0], order_facts(order), timezone.localtime(now).time())
+            if _open_orders(by.pk) >= profile.max_open_orders or not judged.qualifies:
+                raise NotAllowed(
+                    _("您现在不能接这张单：%(why)s。")
+                    % {"why": "、".join(judged.refusals) or _("在手工单已满")}
+                )
+            fresh = WorkOrder.objects.get(pk=order.pk)
+            if fresh.status != Status.ACCEPTED:
+                raise IllegalState(
+                    _("手慢了，工单 %(number)s 已被他人接走。") % {"number": order.number}
+                )
+            apply_as_system(
+                fresh,
+                Action.DISPATCH,
+                params={"technician": by, "reason": _("抢单")},
+            )
+            apply(fresh, Action.ACKNOWLEDGE, by=by)
+    except StaleVersion:
+        raise IllegalState(
+            _("手慢了，工单 %(number)s 已被他人接走。") % {"number": order.number}
+        ) from None
+    order.refresh_from_db()
+    return order
+
+
+# --- team lead: rebalance ----------------------------------------------------------------
+
+
+def rebalance_team(team, *, by: User, now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
+    """Even out a team's not-yet-acknowledged orders (DP2). Returns (number, from, to) moves.
+
+    Repeatedly moves an order from the most loaded member to the least loaded member who
+    qualifies for it, while that narrows the gap by at least two orders.
+    """
+    if not (by.has_role(Role.DISPATCHER, Role.ADMIN) or team.lead_id == by.pk):
+        raise NotAllowed(_("只有本班组的班组长或调度员可以调整班组工单。"))
+    now = now or timezone.now()
+    moves: list[tuple[str, str, str]] = []
+    with transaction.atomic():
+        member_ids = list(
+            User.objects.filter(team=team, is_active=True).values_list("pk", flat=True)
+        )
+        for _round in range(200):
+            facts = {t.user_id: t for t in technician_facts(user_ids=member_ids, now=now)}
+            if len(facts) < 2:
+                break
+            busiest = max(facts.values(), key=lambda t: (t.open_orders, t.user_id))
+            movable = list(
+                WorkOrder.objects.filter(assignee_id=busiest.user_id, status=Status.DISPATCHED)
+                .select_related("category", "place")
+                .order_by("-dispatched_at")
+            )
+            moved = False
+            for order in movable:
+                ofacts = order_facts(order)
+                options = [
+                    c
+                    for c in rules.rank(
+                        [t for uid, t in facts.items() if uid != busiest.user_id],
+                        ofacts,
+                        timezone.localtime(now).time(),
+                    )
+                    if c.qualifies and facts[c.user_id].open_orders + 2 <= busiest.open_orders
+                ]
+                if not options:
+                    continue
+                target = min(options, key=lambda c: (facts[c.user_id].open_orders, c.cost))
+                tech = User.objects.select_related("team").get(pk=target.user_id)
+                apply(
+                    order,
+                    Action.REASSIGN,
+                    by=by,
+                    params={"technician": tech, "reason": _("班组工单调整")},
+                )
+                moves.append((order.number, busiest.name, target.name))
+                moved = True
+                break
+            if not moved:
+                break
+    return moves
+
+
+def ensure_profile(user: User) -> TechnicianProfile:
+    if not RoleGrant.objects.filter(user=user, role__in=[Role.TECHNICIAN, Role.EXPERT]).exists():
+        raise InvalidInput(_("%(name)s 不是维修人员。") % {"name": user.name}, field="technician")
+    profile, _created = TechnicianProfile.objects.get_or_create(user=user)
+    return profile
