@@ -15,6 +15,8 @@ NAV_LINKS: tuple[tuple[frozenset[str], str, str], ...] = (
     (frozenset({Role.DISPATCHER, Role.TEAM_LEAD}), "workorders:dispatch-board", _("调度台")),
     (frozenset({Role.TECHNICIAN, Role.EXPERT}), "workorders:tech-list", _("我的工单")),
     (frozenset({Role.TECHNICIAN}), "dispatch:pool", _("抢单池")),
+    (frozenset({Role.EXPERT}), "workorders:expert-queue", _("专家工单")),
+    (frozenset({Role.DISPATCHER}), "workorders:change-queue", _("变更审批")),
     (
         frozenset({Role.DISPATCHER, Role.TEAM_LEAD, Role.MANAGER}),
         "dispatch:map",

@@ -138,9 +138,11 @@ def map_config(*, feed: bool) -> dict[str, Any]:
             "noData": _("暂无可显示的位置。"),
             "noTechnicians": _("没有维修人员。"),
             "noOrders": _("没有带坐标的未完成工单。"),
-            "unmapped": _("另有 %(n)s 张工单的地点没有坐标，未在地图上显示。"),
+            "unmapped": _("地点没有坐标、未在地图上显示的工单：%(n)s 张。"),
             "mapUnavailable": _("地图组件未加载，请使用下方列表。"),
             "route": _("路线"),
+            # Label and value separator in popups ("最近定位：10:02").
+            "sep": _("："),
             "stop": _("第 %(n)s 站"),
         },
     }

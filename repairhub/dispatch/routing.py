@@ -41,7 +41,7 @@ EARTH_RADIUS_M = 6_371_008.8
 TOLERANCE = 1e-6
 # Above these sizes a single model is split into parts (see `_partition`).
 SPLIT_STOPS = 260
-PART_STOPS = 150
+PART_STOPS = 100
 SPLIT_ROUNDS = 2
 # Seconds a part spends outside the search (model building, start and collection).
 PART_OVERHEAD = 0.08
@@ -55,8 +55,8 @@ STARTS_HARD = (
     "LOCAL_CHEAPEST_INSERTION",
 )
 STARTS_SOFT = ("SEED", "PARALLEL_CHEAPEST_INSERTION", "PATH_CHEAPEST_ARC", "SAVINGS")
-# With minimize_vehicles, this share of each worker's time goes to emptying routes.
-REDUCE_SHARE = 0.3
+# With minimize_vehicles, the share of one worker's time spent emptying routes.
+REDUCE_SHARE = 0.6
 # Penalty for leaving out a must-serve stop, as a multiple of a bound on any route plan's cost.
 MUST_SERVE_FACTOR = 100
 # Largest objective we let the solver add up (int64 with room to spare).
@@ -573,6 +573,7 @@ def solve(problem: Problem, *, seconds: float = 5.0, workers: int | None = None)
     """
     started = time.perf_counter()
     deadline = started + seconds - REPLAY_RESERVE
+    _check_input(problem)
     eligible = eligibility(problem)
     for s, allowed in zip(problem.stops, eligible, strict=True):
         if not allowed and s.drop_penalty is None:
@@ -597,6 +598,26 @@ def solve(problem: Problem, *, seconds: float = 5.0, workers: int | None = None)
     solution.seconds = time.perf_counter() - started
     solution.stats = stats
     return solution
+
+
+def _check_input(problem: Problem) -> None:
+    """Refuse inputs the model cannot represent, with the reason (ValueError)."""
+    if problem.metric not in ("euclidean", "haversine"):
+        raise ValueError(f"unknown metric {problem.metric!r}")
+    if problem.speed <= 0 or problem.scale < 1:
+        raise ValueError("speed must be positive and scale at least 1")
+    for kind, ids in (
+        ("vehicle", [v.id for v in problem.vehicles]),
+        ("stop", [s.id for s in problem.stops]),
+    ):
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"{kind} ids repeat")
+    for v in problem.vehicles:
+        if v.shift[1] < v.shift[0]:
+            raise ValueError(f"vehicle {v.id!r}: shift ends before it starts")
+    for stop in problem.stops:
+        if stop.service < 0 or stop.demand < 0 or stop.lateness_weight < 0:
+            raise ValueError(f"stop {stop.id!r}: negative service, demand or weight")
 
 
 def _replayed(problem: Problem, routes: Mapping[int, Sequence[int]]) -> Solution | None:
@@ -655,17 +676,17 @@ def _run_part(
 
 
 def _run_starts(
-    stop_idx: Sequence[int], seconds: float, starts: Sequence[str], reduce: bool
+    stop_idx: Sequence[int], seconds: float, starts: Sequence[str], reduce: float
 ) -> tuple[dict[int, list[int]], str, str]:
     """Several searches one after another in a worker, each from another start; the best wins.
 
-    A start is a first-solution strategy of OR-Tools or "SEED" (`_construct`). With `reduce`
-    the last REDUCE_SHARE of the time tries to do with fewer vehicles (`_reduce_vehicles`).
+    A start is a first-solution strategy of OR-Tools or "SEED" (`_construct`). The last
+    `reduce` share of the time tries to do with fewer vehicles (`_reduce_vehicles`).
     """
     assert _WORKER_PROBLEM is not None
     problem, eligible = _WORKER_PROBLEM
     deadline = time.perf_counter() + seconds
-    search_end = deadline - (seconds * REDUCE_SHARE if reduce else 0.0)
+    search_end = deadline - seconds * reduce
     everyone = list(range(len(problem.vehicles)))
     best: tuple[float, dict[int, list[int]], str, str] = (math.inf, {}, "no solution", "")
     for k, start in enumerate(starts):
@@ -681,6 +702,7 @@ def _run_starts(
     _, routes, status, winner = best
     if reduce and status != "no solution":
         routes = _reduce_vehicles(problem, stop_idx, eligible, routes, deadline)
+        winner += "+fewer"
     return routes, status, winner
 
 
@@ -744,16 +766,20 @@ def _solve_whole(
     """
     soft = any(s.due is not None and not s.hard_window for s in problem.stops)
     starts = STARTS_SOFT if soft else STARTS_HARD
-    reduce = problem.minimize_vehicles
     shares = [tuple(starts[k :: max(1, workers)]) for k in range(min(workers, len(starts)))]
+    # Fewer vehicles: one worker spends most of its time emptying routes, the others none,
+    # so one plan is the fleet's smallest found and another has the shortest routes.
+    reduce = [0.0] * len(shares)
+    if problem.minimize_vehicles:
+        reduce[0] = REDUCE_SHARE if len(shares) > 1 else REDUCE_SHARE / 2
     pool = _pool(problem, eligible, len(shares))
     try:
         limit = max(0.05, deadline - time.perf_counter() - PART_OVERHEAD)
         jobs = [
-            pool.submit(_run_starts, candidates, limit, share, reduce)
+            pool.submit(_run_starts, candidates, limit, share, fewer)
             if pool
-            else (candidates, limit, share, reduce)
-            for share in shares
+            else (candidates, limit, share, fewer)
+            for share, fewer in zip(shares, reduce, strict=True)
         ]
         results = [job.result() if pool else _run_starts(*job) for job in jobs]
     finally:

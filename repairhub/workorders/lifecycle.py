@@ -615,6 +615,32 @@ def actor_fields(by) -> dict[str, Any]:
     return {"actor": by, "actor_label": by.name}
 
 
+def _settle(fresh: WorkOrder, target: str, now, changes: dict) -> None:
+    """Bring `fresh` to what the UPDATE wrote, without reading the row again: the values are
+    known here. Only expressions (a counter + 1) are read back from the database."""
+    computed = [name for name, value in changes.items() if hasattr(value, "resolve_expression")]
+    fresh.status = target
+    fresh.version += 1
+    fresh.updated_at = now
+    for name, value in changes.items():
+        if name not in computed:
+            setattr(fresh, name, value)
+    if computed:
+        fresh.refresh_from_db(fields=computed)
+
+
+def _adopt(order: WorkOrder, fresh: WorkOrder) -> None:
+    """Make the caller's `order` the settled row, with the relations already loaded, so the
+    subscribers (receipts, dispatch) do not fetch them again."""
+    if order is fresh:
+        return
+    order.__dict__.update({k: v for k, v in fresh.__dict__.items() if k != "_state"})
+    order.__dict__.pop("_prefetched_objects_cache", None)
+    order._state.fields_cache = dict(fresh._state.fields_cache)
+    order._state.db = fresh._state.db
+    order._state.adding = False
+
+
 def apply(
     order: WorkOrder,
     action: str,
@@ -630,7 +656,7 @@ def apply(
         raise InvalidInput(_("未知操作：%(action)s。") % {"action": action}, code="unknown_action")
     with transaction.atomic():
         fresh = WorkOrder.objects.select_related(
-            "assignee", "assignee__team", "category", "expert"
+            "assignee", "assignee__team", "category", "place", "expert"
         ).get(pk=order.pk)
         if not isinstance(by, SystemActor) and not can_see(by, fresh):
             raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": fresh.number})
@@ -676,7 +702,8 @@ def apply(
             created_at=now,
             **actor_fields(by),
         )
-        order.refresh_from_db()
+        _settle(fresh, target, now, changes)
+        _adopt(order, fresh)
         # A list's annotation (with_pending_change) may be stale now: guards ask again.
         order.__dict__.pop("pending_change_id", None)
         event.order = order

@@ -95,7 +95,11 @@ def test_dispatcher_watches_the_live_map_without_tiles(page, map_world):
     assert "is-stale" in stale_row.get_attribute("class")
     assert stale_row.locator(".badge.stale").inner_text() == "位置过期"
     assert page.locator("#map-orders tr.order-row").count() == 2
-    assert page.locator("#map-unmapped").inner_text().startswith("另有 1 张工单")
+    assert (
+        page.locator("#map-unmapped")
+        .inner_text()
+        .startswith("地点没有坐标、未在地图上显示的工单：1 张")
+    )
     assert page.locator("#map-status").inner_text().startswith("更新于")
 
     live.click()

@@ -211,6 +211,22 @@ def test_solve_uses_fixed_costs_to_save_vehicles():
     assert len(solution.routes) == 1
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"metric": "manhattan"}, "unknown metric"),
+        ({"speed": 0}, "speed"),
+        ({"vehicles": (Vehicle("v", (0, 0), None, (0, 9)), Vehicle("v", (0, 0), None, (0, 9)))}, "ids repeat"),
+        ({"vehicles": (Vehicle("v", (0, 0), None, (9, 0)),)}, "shift ends before"),
+        ({"stops": (Stop("s", (1, 1), service=-1),)}, "negative"),
+    ],
+)
+def test_solve_refuses_inputs_it_cannot_model(changes, message):
+    base = Problem((Vehicle("v", (0, 0), None, (0, 9)),), (Stop("s", (1, 1), service=1),))
+    with pytest.raises(ValueError, match=message):
+        routing.solve(Problem(**{**base.__dict__, **changes}), seconds=0.1)
+
+
 def test_solve_with_nothing_to_do():
     vehicle = Vehicle(id="v", start=(0, 0), end=None, shift=(0, 10))
     solution = routing.solve(Problem((vehicle,), ()), seconds=0.1)

@@ -174,6 +174,7 @@ def test_nav_items_by_role():
     assert [label for label, _ in labels({Role.AGENT})] == ["值班台", "工单查询"]
     assert [label for label, _ in labels({Role.DISPATCHER})] == [
         "调度台",
+        "变更审批",
         "实时地图",
         "派工计划",
         "工单查询",
@@ -186,7 +187,7 @@ def test_nav_items_by_role():
         "工单查询",
     ]
     assert [label for label, _ in labels({Role.TECHNICIAN})] == ["我的工单", "抢单池"]
-    assert [label for label, _ in labels({Role.EXPERT})] == ["我的工单"]
+    assert [label for label, _ in labels({Role.EXPERT})] == ["我的工单", "专家工单"]
     assert [label for label, _ in labels({Role.MANAGER})] == ["实时地图", "工单查询"]
     assert [label for label, _ in labels({Role.QC_INSPECTOR})] == ["工单查询"]
     assert [label for label, _ in labels({Role.ADMIN})] == ["工单查询"]

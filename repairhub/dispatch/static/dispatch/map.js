@@ -136,8 +136,8 @@
     var seen = t.last_position_at
       ? shortTime(t.last_position_at, tz) + "（" + ago(t.last_position_at, snapshot.now, text) + "）"
       : text.never;
-    box.appendChild(h("div", "", text.lastSeen + "：" + seen));
-    box.appendChild(h("div", "", text.openOrders + "：" + t.open_orders));
+    box.appendChild(h("div", "", text.lastSeen + (text.sep || "：") + seen));
+    box.appendChild(h("div", "", text.openOrders + (text.sep || "：") + t.open_orders));
     return box;
   }
 
@@ -146,10 +146,10 @@
     var link = h("a", "", o.number);
     link.href = o.url;
     box.appendChild(h("strong")).appendChild(link);
-    box.appendChild(h("div", "", text.category + "：" + o.category));
-    box.appendChild(h("div", "", text.place + "：" + o.place));
-    box.appendChild(h("div", "", text.status + "：" + o.status_label + " · " + text.urgency + "：" + o.urgency_label));
-    box.appendChild(h("div", "", text.assignee + "：" + (o.assignee_name || text.unassigned)));
+    box.appendChild(h("div", "", text.category + (text.sep || "：") + o.category));
+    box.appendChild(h("div", "", text.place + (text.sep || "：") + o.place));
+    box.appendChild(h("div", "", text.status + (text.sep || "：") + o.status_label + " · " + text.urgency + (text.sep || "：") + o.urgency_label));
+    box.appendChild(h("div", "", text.assignee + (text.sep || "：") + (o.assignee_name || text.unassigned)));
     return box;
   }
 
@@ -374,7 +374,7 @@
         : stops.map(function (s) { return [s.lat, s.lng]; });
       if (points.length > 1) {
         var line = L.polyline(points, { color: colour, weight: 4, opacity: 0.85, className: "plan-route" });
-        line.bindTooltip(text.route + "：" + (route.technician || ""), { sticky: true });
+        line.bindTooltip(text.route + (text.sep || "：") + (route.technician || ""), { sticky: true });
         line.addTo(m.routes);
         mark(line, { "data-technician": route.technician || "" });
       }
