@@ -242,6 +242,7 @@ def routes_of(plan: Plan) -> list[dict]:
                 "category": str(s.order.category),
                 "place": s.order.place.full_name if s.order.place_id else s.order.address,
                 "urgency": s.order.urgency,
+                "urgency_label": str(s.order.get_urgency_display()),
                 "lat": lat,
                 "lng": lng,
             }
