@@ -216,7 +216,10 @@ def test_solve_uses_fixed_costs_to_save_vehicles():
     [
         ({"metric": "manhattan"}, "unknown metric"),
         ({"speed": 0}, "speed"),
-        ({"vehicles": (Vehicle("v", (0, 0), None, (0, 9)), Vehicle("v", (0, 0), None, (0, 9)))}, "ids repeat"),
+        (
+            {"vehicles": (Vehicle("v", (0, 0), None, (0, 9)), Vehicle("v", (0, 0), None, (0, 9)))},
+            "ids repeat",
+        ),
         ({"vehicles": (Vehicle("v", (0, 0), None, (9, 0)),)}, "shift ends before"),
         ({"stops": (Stop("s", (1, 1), service=-1),)}, "negative"),
     ],
