@@ -121,7 +121,7 @@ def run(quick: bool, n_techs: int) -> dict:
     rooms, leaves = seed(n_techs, rng)
     seeded = time.perf_counter() - t0
     agent = create_user("bench-agent", roles=[Role.AGENT, Role.DISPATCHER])
-    n = 60 if quick else 400
+    n = 40 if quick else 400
 
     def new_order(i: int):
         order, _ = create_order(

@@ -6,3 +6,20 @@ class DispatchConfig(AppConfig):
     name = "repairhub.dispatch"
     label = "dispatch"
     verbose_name = _("派工")
+
+    def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save
+
+        from repairhub.accounts.models import RoleGrant, User
+
+        from .models import Skill, TechnicianProfile
+        from .services import ROSTER
+
+        # Any edit of who can do what, where and when drops this process's roster.
+        for model in (TechnicianProfile, Skill, User, RoleGrant):
+            uid = f"roster-{model.__name__}"
+            post_save.connect(ROSTER.clear, sender=model, dispatch_uid=uid)
+            post_delete.connect(ROSTER.clear, sender=model, dispatch_uid=f"{uid}-d")
+        m2m_changed.connect(
+            ROSTER.clear, sender=TechnicianProfile.zones.through, dispatch_uid="roster-zones"
+        )

@@ -404,6 +404,7 @@ def _solve_part(
     strategy: str = "PATH_CHEAPEST_ARC",
     initial: Mapping[int, Sequence[int]] | None = None,
     until_all_served: bool = False,
+    fresh_if_initial_fails: bool = True,
 ) -> tuple[dict[int, list[int]], str]:
     """Solve the problem restricted to some vehicles and stops (global indices in and out).
 
@@ -535,6 +536,8 @@ def _solve_part(
         start_from = model.ReadAssignmentFromRoutes(seeds, True)
         if start_from is not None:
             found = model.SolveFromAssignmentWithParameters(start_from, params)
+        elif not fresh_if_initial_fails:
+            return {}, "no solution"
     if found is None:
         found = model.SolveWithParameters(params)
 
@@ -568,7 +571,8 @@ def solve(problem: Problem, *, seconds: float = 5.0, workers: int | None = None)
 
     A must-serve stop (drop_penalty None) that no vehicle could serve even alone raises
     ValueError. If the search finds no plan serving every must-serve stop in time, status is
-    "no solution" and no route is returned. `workers` is the number of processes to search
+    "no solution" and no route is returned; when every stop may be dropped, the answer is
+    then the empty plan with status "timeout". `workers` is the number of processes to search
     with (default: up to 2, the cores of the machine this was tuned on); 1 stays in-process.
     """
     started = time.perf_counter()
@@ -590,6 +594,11 @@ def solve(problem: Problem, *, seconds: float = 5.0, workers: int | None = None)
         routes, status, more = _solve_split(problem, candidates, eligible, deadline, procs)
         stats.update(more)
     solution = _replayed(problem, routes) if status != "no solution" else None
+    if solution is None and all(s.drop_penalty is not None for s in problem.stops):
+        # Out of time before a first plan (a tiny budget on a busy machine): leaving every
+        # stop out is still a valid answer, and says so.
+        solution = _replayed(problem, {})
+        status = "timeout"
     if solution is None:
         solution = Solution([], [s.id for s in problem.stops], 0.0, 0.0, 0.0, "no solution", 0.0)
     else:
@@ -643,7 +652,9 @@ def _init_worker(problem: Problem, eligible: Sequence[Sequence[int]]) -> None:
     _WORKER_PROBLEM = (problem, eligible)
 
 
-def _pool(problem: Problem, eligible: Sequence[Sequence[int]], workers: int):
+def _pool(
+    problem: Problem, eligible: Sequence[Sequence[int]], workers: int
+) -> ProcessPoolExecutor | None:
     """A process pool holding the problem (sent once per process), or None for in-process."""
     _init_worker(problem, eligible)
     if workers <= 1:
@@ -669,8 +680,16 @@ def _run_part(
     assert _WORKER_PROBLEM is not None
     problem, eligible = _WORKER_PROBLEM
     started = time.perf_counter()
+    # A part that cannot start from its routes keeps them rather than risk a worse plan.
     routes, status = _solve_part(
-        problem, vehicle_idx, stop_idx, eligible, seconds, "PATH_CHEAPEST_ARC", initial=seed
+        problem,
+        vehicle_idx,
+        stop_idx,
+        eligible,
+        seconds,
+        "PATH_CHEAPEST_ARC",
+        initial=seed,
+        fresh_if_initial_fails=False,
     )
     return routes, status, time.perf_counter() - started
 
@@ -701,8 +720,10 @@ def _run_starts(
             best = (cost, routes, status, start)
     _, routes, status, winner = best
     if reduce and status != "no solution":
+        before = len(routes)
         routes = _reduce_vehicles(problem, stop_idx, eligible, routes, deadline)
-        winner += "+fewer"
+        if len(routes) < before:
+            winner += f"-{before - len(routes)} vehicles"
     return routes, status, winner
 
 
@@ -911,8 +932,8 @@ def _solve_split(
             for vehicle_idx, stop_idx in plan:
                 limit = max(0.05, capacity * len(stop_idx) / total - PART_OVERHEAD)
                 stats["part_limits"] += limit
-                seed = {i: routes[i] for i in vehicle_idx if i in routes}
-                args = (vehicle_idx, stop_idx, limit, seed)
+                own = {i: routes[i] for i in vehicle_idx if i in routes}
+                args = (vehicle_idx, stop_idx, limit, own)
                 jobs.append(pool.submit(_run_part, *args) if pool else args)
             for (vehicle_idx, _), job in zip(plan, jobs, strict=True):
                 part_routes, status, spent = job.result() if pool else _run_part(*job)

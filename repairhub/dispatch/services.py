@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from repairhub.accounts.models import RoleGrant, User
 from repairhub.accounts.roles import Role
+from repairhub.lib.localcache import LocalCache
 from repairhub.places.models import Place
 from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.errors import (
@@ -113,23 +114,36 @@ def _stale_after() -> dt.timedelta:
     return dt.timedelta(minutes=getattr(settings, "POSITION_STALE_MINUTES", 10))
 
 
-def technician_facts(
-    *, category: Category | None = None, user_ids=None, now: dt.datetime | None = None
-) -> list[rules.TechFacts]:
-    """Facts for active technicians (and experts) with a dispatch profile, in a fixed number
-    of queries. With `category`, only those holding a skill for it (or its parent)."""
-    now = now or timezone.now()
-    profiles = TechnicianProfile.objects.filter(
-        user__is_active=True,
-        user__role_grants__role__in=[Role.TECHNICIAN, Role.EXPERT],
-    )
-    if category is not None:
-        ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
-        profiles = profiles.filter(skills__category_id__in=ids)
-    if user_ids is not None:
-        profiles = profiles.filter(user_id__in=list(user_ids))
-    rows = list(
-        profiles.distinct().values(
+@dataclass(frozen=True)
+class _Standing:
+    """What changes only when someone edits a technician: kept per process (ROSTER)."""
+
+    user_id: int
+    username: str
+    name: str
+    team_id: int | None
+    on_duty: bool
+    work_start: dt.time
+    work_end: dt.time
+    max_open: int
+    base: tuple[float, float] | None
+    skills: dict[int, int]
+    zones: tuple[str, ...]
+
+
+# Every dispatchable technician's standing facts, per process (lib/localcache.py). Saving a
+# profile, a skill, a zone, a user or a role clears it (apps.py); another process's edits are
+# seen within LOCAL_CACHE_SECONDS. Positions and workloads are read fresh on every call.
+ROSTER: LocalCache[dict[int, _Standing]] = LocalCache("dispatch-roster", max_entries=2)
+
+
+def _load_roster() -> dict[int, _Standing]:
+    rows = (
+        TechnicianProfile.objects.filter(
+            user__is_active=True, user__role_grants__role__in=[Role.TECHNICIAN, Role.EXPERT]
+        )
+        .distinct()
+        .values_list(
             "pk",
             "user_id",
             "user__username",
@@ -141,30 +155,62 @@ def technician_facts(
             "max_open_orders",
             "base_latitude",
             "base_longitude",
-            "last_latitude",
-            "last_longitude",
-            "last_position_at",
         )
     )
-    if not rows:
-        return []
-    pids = [r["pk"] for r in rows]
-    uids = [r["user_id"] for r in rows]
     skills: dict[int, dict[int, int]] = {}
-    for pid, cid, level in Skill.objects.filter(technician_id__in=pids).values_list(
-        "technician_id", "category_id", "level"
-    ):
+    for pid, cid, level in Skill.objects.values_list("technician_id", "category_id", "level"):
         skills.setdefault(pid, {})[cid] = level
     zones: dict[int, list[str]] = {}
     through = TechnicianProfile.zones.through
-    for pid, path in through.objects.filter(technicianprofile_id__in=pids).values_list(
-        "technicianprofile_id", "place__path"
-    ):
+    for pid, path in through.objects.values_list("technicianprofile_id", "place__path"):
         zones.setdefault(pid, []).append(path)
+    roster = {}
+    for pid, uid, username, display, team, duty, start, end, limit, lat, lng in rows:
+        roster[uid] = _Standing(
+            user_id=uid,
+            username=username,
+            name=display or username,
+            team_id=team,
+            on_duty=duty,
+            work_start=start,
+            work_end=end,
+            max_open=limit,
+            base=(float(lat), float(lng)) if lat is not None and lng is not None else None,
+            skills=skills.get(pid, {}),
+            zones=tuple(zones.get(pid, ())),
+        )
+    return roster
+
+
+def technician_facts(
+    *, category: Category | None = None, user_ids=None, now: dt.datetime | None = None
+) -> list[rules.TechFacts]:
+    """Facts for active technicians (and experts) with a dispatch profile: the standing ones
+    from the per-process roster, positions and workloads fresh, in three queries. With
+    `category`, only those holding a skill for it (or its parent)."""
+    now = now or timezone.now()
+    roster = ROSTER.get("all", _load_roster) or {}
+    chosen = list(roster.values())
+    if category is not None:
+        ids = {category.pk, category.parent_id} - {None}
+        chosen = [t for t in chosen if ids & t.skills.keys()]
+    if user_ids is not None:
+        wanted = set(user_ids)
+        chosen = [t for t in chosen if t.user_id in wanted]
+    if not chosen:
+        return []
+    # Whose workload to count: a subquery for a category's skill holders (no id list to
+    # prepare in Python), the ids for a few named people, everyone otherwise.
+    whose: dict = {}
+    if user_ids is not None:
+        whose = {"assignee_id__in": [t.user_id for t in chosen]}
+    elif category is not None:
+        holders = Skill.objects.filter(category_id__in=list(ids)).values("technician__user_id")
+        whose = {"assignee_id__in": holders}
     open_count: dict[int, int] = {}
     load: dict[int, float] = {}
     for uid, urgency, n in (
-        WorkOrder.objects.filter(assignee_id__in=uids, status__in=WITH_TECHNICIAN)
+        WorkOrder.objects.filter(status__in=WITH_TECHNICIAN, assignee__isnull=False, **whose)
         .values_list("assignee_id", "urgency")
         .annotate(n=Count("id"))
         .order_by()
@@ -173,42 +219,36 @@ def technician_facts(
         load[uid] = load.get(uid, 0.0) + n * rules.URGENCY_WEIGHT.get(urgency, 2)
     day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     today = dict(
-        WorkOrder.objects.filter(assignee_id__in=uids, dispatched_at__gte=day_start)
+        WorkOrder.objects.filter(dispatched_at__gte=day_start, assignee__isnull=False, **whose)
         .values_list("assignee_id")
         .annotate(n=Count("id"))
         .order_by()
     )
-    fresh_since = now - _stale_after()
-    facts = []
-    for r in rows:
-        position = None
-        if (
-            r["last_latitude"] is not None
-            and r["last_position_at"] is not None
-            and r["last_position_at"] >= fresh_since
-        ):
-            position = (float(r["last_latitude"]), float(r["last_longitude"]))
-        elif r["base_latitude"] is not None and r["base_longitude"] is not None:
-            position = (float(r["base_latitude"]), float(r["base_longitude"]))
-        facts.append(
-            rules.TechFacts(
-                user_id=r["user_id"],
-                name=r["user__display_name"] or r["user__username"],
-                skills=skills.get(r["pk"], {}),
-                zone_paths=tuple(zones.get(r["pk"], ())),
-                position=position,
-                on_duty=r["on_duty"],
-                work_start=r["work_start"],
-                work_end=r["work_end"],
-                open_orders=open_count.get(r["user_id"], 0),
-                max_open=r["max_open_orders"],
-                load=load.get(r["user_id"], 0.0),
-                dispatched_today=today.get(r["user_id"], 0),
-                team_id=r["user__team_id"],
-                username=r["user__username"],
-            )
+    fresh = {
+        uid: (float(lat), float(lng))
+        for uid, lat, lng in TechnicianProfile.objects.filter(
+            last_position_at__gte=now - _stale_after(), last_latitude__isnull=False
+        ).values_list("user_id", "last_latitude", "last_longitude")
+    }
+    return [
+        rules.TechFacts(
+            user_id=t.user_id,
+            name=t.name,
+            skills=t.skills,
+            zone_paths=t.zones,
+            position=fresh.get(t.user_id, t.base),
+            on_duty=t.on_duty,
+            work_start=t.work_start,
+            work_end=t.work_end,
+            open_orders=open_count.get(t.user_id, 0),
+            max_open=t.max_open,
+            load=load.get(t.user_id, 0.0),
+            dispatched_today=today.get(t.user_id, 0),
+            team_id=t.team_id,
+            username=t.username,
         )
-    return facts
+        for t in chosen
+    ]
 
 
 def candidates(order: WorkOrder, *, now: dt.datetime | None = None) -> list[rules.Candidate]:
@@ -238,7 +278,8 @@ def _open_orders(user_id: int) -> int:
 
 
 def _explanation(mode: str, chosen: rules.Candidate, ranked: list[rules.Candidate]) -> dict:
-    others = [c.as_dict() for c in ranked if c.user_id != chosen.user_id][: TOP_EXPLAINED - 1]
+    others = [c for c in ranked if c.user_id != chosen.user_id][: TOP_EXPLAINED - 1]
+    others = [c.as_dict() for c in others]
     return {"mode": mode, "chosen": chosen.as_dict(), "others": others}
 
 

@@ -278,3 +278,27 @@ def test_arrival_with_a_position_goes_on_the_track(world):
     other.refresh_from_db()
     assert other.status == Status.IN_PROGRESS  # the arrival stands; the track does not move
     assert Position.objects.filter(technician=world.technician).count() == 1
+
+
+def test_the_roster_follows_edits_here_at_once_and_elsewhere_within_the_cache_time(
+    world, settings, monkeypatch
+):
+    from repairhub.lib.localcache import LocalCache
+
+    settings.LOCAL_CACHE_SECONDS = 15
+    now = [500.0]
+    monkeypatch.setattr(LocalCache, "clock", staticmethod(lambda: now[0]))
+    p = profile(world.technician2, skills=[(world.category, 3)])
+    order = accept(world, world.order())
+    assert [c.user_id for c in services.candidates(order) if c.qualifies] == [
+        world.technician2.pk
+    ]
+
+    p.on_duty = False
+    p.save()  # the admin's switch, in this process: seen at once
+    assert not services.candidates(order)[0].qualifies
+
+    TechnicianProfile.objects.filter(pk=p.pk).update(on_duty=True)  # another process
+    assert not services.candidates(order)[0].qualifies
+    now[0] += 16
+    assert services.candidates(order)[0].qualifies

@@ -96,7 +96,9 @@ def test_a_stale_plan_applies_nothing_and_names_the_changed_orders(world, storm)
 
 def test_an_edit_that_breaks_a_hard_rule_is_refused(world, storm):
     plan = plans.create_plan(by=world.dispatcher, seconds=1)
-    TechnicianProfile.objects.filter(user=world.technician2).update(max_open_orders=2)
+    limited = TechnicianProfile.objects.get(user=world.technician2)
+    limited.max_open_orders = 2
+    limited.save()  # as the admin does
     everything = {"technician2": [o.number for o in storm]}
     with pytest.raises(InvalidInput):
         plans.edit_plan(plan, by=world.dispatcher, routes=everything)
