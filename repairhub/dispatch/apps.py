@@ -13,13 +13,13 @@ class DispatchConfig(AppConfig):
         from repairhub.accounts.models import RoleGrant, User
 
         from .models import Skill, TechnicianProfile
-        from .services import ROSTER
+        from .services import bump_roster
 
         # Any edit of who can do what, where and when drops this process's roster.
         for model in (TechnicianProfile, Skill, User, RoleGrant):
             uid = f"roster-{model.__name__}"
-            post_save.connect(ROSTER.clear, sender=model, dispatch_uid=uid)
-            post_delete.connect(ROSTER.clear, sender=model, dispatch_uid=f"{uid}-d")
+            post_save.connect(bump_roster, sender=model, dispatch_uid=uid)
+            post_delete.connect(bump_roster, sender=model, dispatch_uid=f"{uid}-d")
         m2m_changed.connect(
-            ROSTER.clear, sender=TechnicianProfile.zones.through, dispatch_uid="roster-zones"
+            bump_roster, sender=TechnicianProfile.zones.through, dispatch_uid="roster-zones"
         )

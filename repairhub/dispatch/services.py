@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from repairhub.accounts.models import RoleGrant, User
 from repairhub.accounts.roles import Role
-from repairhub.lib.localcache import LocalCache
 from repairhub.places.models import Place
 from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.errors import (
@@ -35,7 +34,7 @@ from repairhub.workorders.models import Category, Event, WorkOrder
 from repairhub.workorders.states import WITH_TECHNICIAN, Action, Status
 
 from . import rules
-from .models import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
+from .models import DispatchMode, DispatchPolicy, RosterVersion, Skill, TechnicianProfile
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +130,35 @@ class _Standing:
     zones: tuple[str, ...]
 
 
-# Every dispatchable technician's standing facts, per process (lib/localcache.py). Saving a
-# profile, a skill, a zone, a user or a role clears it (apps.py); another process's edits are
-# seen within LOCAL_CACHE_SECONDS. Positions and workloads are read fresh on every call.
-ROSTER: LocalCache[dict[int, _Standing]] = LocalCache("dispatch-roster", max_entries=2)
+# Every dispatchable technician's standing facts, kept per process with the RosterVersion
+# value it was read at. Each call reads that one number; an edit anywhere bumps it (apps.py),
+# so the roster is read again only after an edit, never on a timer.
+_ROSTER: dict[str, tuple[int, dict[int, _Standing]]] = {}
+
+
+def roster_version() -> int:
+    return RosterVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+
+def bump_roster(*args, **kwargs) -> None:
+    """Signal receiver: someone's skills, zones, hours, duty, limit, account or roles changed."""
+    if kwargs.get("update_fields") and set(kwargs["update_fields"]) <= {"last_login"}:
+        return  # signing in changes nothing dispatch knows
+    if str(kwargs.get("action", "post_")).startswith("pre_"):
+        return  # zones: count the change once, after it
+    if not RosterVersion.objects.filter(pk=1).update(value=F("value") + 1):
+        RosterVersion.objects.get_or_create(pk=1, defaults={"value": 1})
+    _ROSTER.clear()
+
+
+def _roster() -> dict[int, _Standing]:
+    version = roster_version()
+    kept = _ROSTER.get("all")
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    roster = _load_roster()
+    _ROSTER["all"] = (version, roster)
+    return roster
 
 
 def _load_roster() -> dict[int, _Standing]:
@@ -186,10 +210,11 @@ def technician_facts(
     *, category: Category | None = None, user_ids=None, now: dt.datetime | None = None
 ) -> list[rules.TechFacts]:
     """Facts for active technicians (and experts) with a dispatch profile: the standing ones
-    from the per-process roster, positions and workloads fresh, in three queries. With
+    from the per-process roster (checked against RosterVersion), positions and workloads
+    fresh, in four small queries. With
     `category`, only those holding a skill for it (or its parent)."""
     now = now or timezone.now()
-    roster = ROSTER.get("all", _load_roster) or {}
+    roster = _roster()
     chosen = list(roster.values())
     if category is not None:
         ids = {category.pk, category.parent_id} - {None}

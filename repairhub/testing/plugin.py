@@ -37,10 +37,18 @@ def _clear_cache():
 
     # Rows from an earlier test's rolled-back transaction must not be served from memory.
     LocalCache.clear_all()
+    _forget_roster()
     yield
     LocalCache.clear_all()
+    _forget_roster()
     with contextlib.suppress(Exception):
         cache.clear()
+
+
+def _forget_roster() -> None:
+    from repairhub.dispatch.services import _ROSTER
+
+    _ROSTER.clear()
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ dispatched, where technicians are, and optimised plans."""
 
 from .plans import Plan, PlanStatus, PlanStop
 from .positions import Position
-from .profiles import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
+from .profiles import DispatchMode, DispatchPolicy, RosterVersion, Skill, TechnicianProfile
 
 __all__ = [
     "DispatchMode",
@@ -12,6 +12,7 @@ __all__ = [
     "PlanStatus",
     "PlanStop",
     "Position",
+    "RosterVersion",
     "Skill",
     "TechnicianProfile",
 ]

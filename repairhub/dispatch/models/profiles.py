@@ -125,3 +125,18 @@ class DispatchPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}: {self.get_mode_display()}"
+
+
+class RosterVersion(models.Model):
+    """One row counting edits to who can do what, where and when (profiles, skills, zones,
+    users, roles). Every server process compares it with the version of the roster it keeps
+    in memory, so an edit made anywhere is seen everywhere on the next assignment."""
+
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("派工资料版本")
+        verbose_name_plural = _("派工资料版本")
+
+    def __str__(self) -> str:
+        return str(self.value)

@@ -126,7 +126,7 @@ def status_outcome(status: int, what: str = "") -> Outcome:
 class HttpChannel(BaseChannel):
     """A channel that speaks HTTP: one pooled client, connect/read timeouts, a capped reply.
 
-    The per-phase timeouts of httpx bound each wait; `_post` also stops reading a reply that
+    The per-phase timeouts of httpx bound each wait; `_request` also stops reading a reply that
     trickles in past connect + read seconds, so one attempt is bounded in wall time.
     """
 
