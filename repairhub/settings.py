@@ -258,6 +258,77 @@ MAP_TILE_ATTRIBUTION = os.environ.get("MAP_TILE_ATTRIBUTION", "")
 MAP_CENTER = _map_center(os.environ.get("MAP_CENTER", ""))  # None: fit the data
 MAP_ZOOM = int(os.environ.get("MAP_ZOOM", "16"))
 
+
+# --- notifications (repairhub/notify/channels, docs/notify-channels.md) ---------------------
+def _pairs(value: str) -> dict[str, str]:
+    """'a=1;b=2' -> {'a': '1', 'b': '2'}: template codes, robot and webhook URLs in one variable."""
+    items = (item.partition("=") for item in value.split(";") if item.strip())
+    return {name.strip(): rest.strip() for name, _, rest in items}
+
+
+NOTIFY_CONNECT_TIMEOUT = float(os.environ.get("NOTIFY_CONNECT_TIMEOUT", "5"))
+NOTIFY_READ_TIMEOUT = float(os.environ.get("NOTIFY_READ_TIMEOUT", "5"))
+SMS_PROVIDER = os.environ.get("SMS_PROVIDER", "console")
+_sms: dict = {
+    "sign_name": os.environ.get("SMS_SIGN_NAME", ""),
+    "templates": _pairs(os.environ.get("SMS_TEMPLATES", "")),
+}
+if SMS_PROVIDER == "aliyun":
+    _sms |= {
+        "backend": "aliyun_sms",
+        "access_key_id": os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", ""),
+        "access_key_secret": os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", ""),
+    }
+elif SMS_PROVIDER == "tencent":
+    _sms |= {
+        "backend": "tencent_sms",
+        "secret_id": os.environ.get("TENCENT_SMS_SECRET_ID", ""),
+        "secret_key": os.environ.get("TENCENT_SMS_SECRET_KEY", ""),
+        "sdk_app_id": os.environ.get("TENCENT_SMS_SDK_APP_ID", ""),
+    }
+elif SMS_PROVIDER == "console":
+    _sms = {"backend": "console_sms"}
+else:
+    raise ImproperlyConfigured("SMS_PROVIDER must be console, aliyun or tencent.")
+NOTIFY_CHANNELS: dict[str, dict] = {"sms": _sms, "email": {"backend": "email"}}
+if os.environ.get("WECOM_ROBOTS"):
+    NOTIFY_CHANNELS["wecom"] = {
+        "backend": "wecom_robot",
+        "robots": _pairs(os.environ["WECOM_ROBOTS"]),
+    }
+if os.environ.get("DINGTALK_ROBOTS"):
+    _secrets = _pairs(os.environ.get("DINGTALK_ROBOT_SECRETS", ""))
+    NOTIFY_CHANNELS["dingtalk"] = {
+        "backend": "dingtalk_robot",
+        "robots": {
+            name: {"url": url, "secret": _secrets.get(name, "")}
+            for name, url in _pairs(os.environ["DINGTALK_ROBOTS"]).items()
+        },
+    }
+if os.environ.get("WEBHOOK_ENDPOINTS"):
+    _secrets = _pairs(os.environ.get("WEBHOOK_SECRETS", ""))
+    NOTIFY_CHANNELS["partners"] = {
+        "backend": "webhook",
+        "endpoints": {
+            name: {"url": url, "secret": _secrets.get(name, "")}
+            for name, url in _pairs(os.environ["WEBHOOK_ENDPOINTS"]).items()
+        },
+    }
+
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", "10"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "报修云 <noreply@localhost>")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -267,5 +338,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # The consumer has its own handler; without this every line prints twice.
         "huey": {"propagate": False},
+        # At INFO they log request URLs, which carry robot keys and phone numbers.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
