@@ -21,15 +21,12 @@ from django.views.decorators.http import require_GET, require_POST
 from ninja.utils import check_csrf
 
 from repairhub.workorders.errors import InvalidInput, OrderError
+from repairhub.workorders.views import refuse
 
 from .positions import map_snapshot, may_see_map, record_position
 
 # How often the map page asks the feed for fresh data.
 REFRESH_SECONDS = 15
-
-
-def _refuse(request, message: str, status: int):
-    return render(request, "workorders/refused.html", {"message": message}, status=status)
 
 
 def _error(code: str, message: str, status: int, field: str | None = None) -> JsonResponse:
@@ -49,7 +46,7 @@ def _signed_in_json(request) -> JsonResponse | None:
 @require_GET
 def live_map(request):
     if not may_see_map(request.user):
-        return _refuse(request, _("您无权访问此页面。"), 403)
+        return refuse(request, _("您无权访问此页面。"), 403)
     snapshot = map_snapshot(request.user)
     return render(
         request,

@@ -34,7 +34,7 @@ from repairhub.workorders.states import Action, Status
 
 from . import routing, rules
 from .models import Plan, PlanStatus, PlanStop
-from .services import order_facts, place_positions, policy_for, technician_facts
+from .services import orders_facts, place_positions, policies_for, technician_facts
 
 # Hours from reporting to the soft deadline, when the order carries no deadline of its own.
 DEFAULT_DUE_HOURS = {"critical": 2, "high": 4, "normal": 24, "low": 72}
@@ -86,8 +86,10 @@ def build_problem(
         )
         by_id[t.user_id] = t
     stops, unplannable = [], []
+    policies = policies_for({o.category for o in orders})
+    all_facts = orders_facts(orders, policies)
     for order in orders:
-        facts = order_facts(order)
+        facts = all_facts[order.pk]
         if facts.position is None:
             unplannable.append({"number": order.number, "why": _("地点没有坐标")})
             continue
@@ -105,7 +107,7 @@ def build_problem(
             due_at = order.due_at
         else:
             due_at = order.created_at + dt.timedelta(hours=DEFAULT_DUE_HOURS.get(order.urgency, 24))
-        policy = policy_for(order.category)
+        policy = policies[order.category_id]
         stops.append(
             routing.Stop(
                 id=order.pk,

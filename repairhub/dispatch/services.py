@@ -46,14 +46,21 @@ TOP_EXPLAINED = 3
 # --- facts -------------------------------------------------------------------------------
 
 
-def policy_for(category: Category) -> DispatchPolicy:
-    """The category's own policy, else its parent's, else dispatch by hand."""
-    ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+def policies_for(categories) -> dict[int, DispatchPolicy]:
+    """{category id: its policy}: its own, else its parent's, else dispatch by hand. One query."""
+    cats = {c.pk: c for c in categories}
+    ids = set(cats) | {c.parent_id for c in cats.values() if c.parent_id}
     found = {p.category_id: p for p in DispatchPolicy.objects.filter(category_id__in=ids)}
-    for cid in ids:
-        if cid in found:
-            return found[cid]
-    return DispatchPolicy(category=category, mode=DispatchMode.MANUAL)
+    return {
+        pk: found.get(pk)
+        or found.get(c.parent_id)
+        or DispatchPolicy(category=c, mode=DispatchMode.MANUAL)
+        for pk, c in cats.items()
+    }
+
+
+def policy_for(category: Category) -> DispatchPolicy:
+    return policies_for([category])[category.pk]
 
 
 def place_positions(places) -> dict[int, tuple[float, float]]:
@@ -83,28 +90,51 @@ def place_position(place: Place | None) -> tuple[float, float] | None:
     return place_positions([place]).get(place.pk)
 
 
-def decliners(order: WorkOrder) -> frozenset[int]:
-    names = [
-        (data or {}).get("technician")
-        for data in Event.objects.filter(order=order, code=EVENT_DECLINED).values_list(
-            "data", flat=True
-        )
-    ]
-    names = [n for n in names if n]
+def decliners_of(orders) -> dict[int, frozenset[int]]:
+    """{order id: the technicians who declined it}, in two queries for any number of orders."""
+    names: dict[int, set[str]] = {}
+    for order_id, data in Event.objects.filter(
+        order__in=[o for o in orders if o.pk], code=EVENT_DECLINED
+    ).values_list("order_id", "data"):
+        if (data or {}).get("technician"):
+            names.setdefault(order_id, set()).add(data["technician"])
     if not names:
-        return frozenset()
-    return frozenset(User.objects.filter(username__in=names).values_list("pk", flat=True))
+        return {}
+    everyone = set().union(*names.values())
+    ids = dict(User.objects.filter(username__in=everyone).values_list("username", "pk"))
+    return {oid: frozenset(ids[n] for n in ns if n in ids) for oid, ns in names.items()}
+
+
+def decliners(order: WorkOrder) -> frozenset[int]:
+    return decliners_of([order]).get(order.pk, frozenset())
+
+
+def orders_facts(orders, policies: dict[int, DispatchPolicy] | None = None) -> dict:
+    """{order id: rules.OrderFacts} for many orders in a fixed number of queries (plans)."""
+    orders = list(orders)
+    policies = policies or policies_for({o.category for o in orders})
+    where = place_positions([o.place for o in orders if o.place_id])
+    declined = decliners_of(orders)
+    return {
+        o.pk: _facts(o, policies[o.category_id], where.get(o.place_id), declined.get(o.pk))
+        for o in orders
+    }
 
 
 def order_facts(order: WorkOrder, policy: DispatchPolicy | None = None) -> rules.OrderFacts:
     policy = policy or policy_for(order.category)
+    position = place_position(order.place) if order.place_id else None
+    return _facts(order, policy, position, decliners(order) if order.pk else None)
+
+
+def _facts(order, policy, position, excluded) -> rules.OrderFacts:
     return rules.OrderFacts(
         category_id=order.category_id,
         category_parent_id=order.category.parent_id,
         place_path=order.place.path if order.place_id else "",
-        position=place_position(order.place if order.place_id else None),
+        position=position,
         urgency=order.urgency,
-        excluded=decliners(order) if order.pk else frozenset(),
+        excluded=excluded or frozenset(),
         team_id=policy.team_id if policy.mode != DispatchMode.MANUAL else None,
     )
 
@@ -392,6 +422,14 @@ def dispatch_automatically(order: WorkOrder, *, by: User) -> Outcome:
     return auto_dispatch(order)
 
 
+def describe_reasons(reasons: dict[str, int]) -> str:
+    """'不在岗（2人）；没有该类别的技能（5人）': how many technicians each rule turned away."""
+    return "；".join(
+        _("%(rule)s（%(n)d人）") % {"rule": rule, "n": n} if n else rule
+        for rule, n in reasons.items()
+    )
+
+
 def _record_unassigned(order: WorkOrder, reasons: dict[str, int], *, mode: str) -> None:
     from repairhub.notify.models import Message, MessageChannel
 
@@ -404,10 +442,9 @@ def _record_unassigned(order: WorkOrder, reasons: dict[str, int], *, mode: str) 
         data={"mode": mode, "reasons": reasons},
         **actor_fields(SYSTEM),
     )
-    summary = "；".join(f"{k}（{v}人）" if v else k for k, v in reasons.items())
     body = _("【报修云】工单 %(number)s 无人可派：%(why)s。请人工派工。") % {
         "number": order.number,
-        "why": summary,
+        "why": describe_reasons(reasons),
     }
     dispatchers = User.objects.filter(is_active=True, role_grants__role=Role.DISPATCHER).distinct()
     Message.objects.bulk_create(
@@ -422,19 +459,6 @@ def _record_unassigned(order: WorkOrder, reasons: dict[str, int], *, mode: str) 
             for d in dispatchers
         ]
     )
-
-
-def waiting_reasons(orders) -> dict[int, dict]:
-    """For each accepted order, the latest 'nobody could take it' reasons, if any."""
-    ids = [o.pk for o in orders]
-    found: dict[int, dict] = {}
-    for order_id, data in (
-        Event.objects.filter(order_id__in=ids, code=EVENT_UNASSIGNED)
-        .order_by("order_id", "-id")
-        .values_list("order_id", "data")
-    ):
-        found.setdefault(order_id, data or {})
-    return found
 
 
 # --- subscriber: when an order becomes dispatchable --------------------------------------

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+
 from .routing import Problem, Stop, Vehicle
 
 # Objective weight of one vehicle, in distance units: above any distance a vehicle could save
@@ -58,13 +60,13 @@ def parse(text: str, *, name: str | None = None) -> Instance:
     lines = [line.strip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
     lines = [line for line in lines if line]
     if not lines:
-        raise FormatError("empty file")
+        raise FormatError(_("文件是空的。"))
     title = lines[0]
     try:
         v_at = next(i for i, line in enumerate(lines) if line.upper().startswith("VEHICLE"))
         c_at = next(i for i, line in enumerate(lines) if line.upper().startswith("CUSTOMER"))
     except StopIteration:
-        raise FormatError("missing VEHICLE or CUSTOMER section") from None
+        raise FormatError(_("缺少 VEHICLE 或 CUSTOMER 段。")) from None
     numbers = None
     for line in lines[v_at + 1 : c_at]:
         fields = line.split()
@@ -72,27 +74,30 @@ def parse(text: str, *, name: str | None = None) -> Instance:
             numbers = (int(fields[0]), int(fields[1]))
             break
     if numbers is None:
-        raise FormatError("missing vehicle number and capacity")
+        raise FormatError(_("VEHICLE 段缺少车辆数和容量两个整数。"))
     rows: list[Customer] = []
     for line in lines[c_at + 1 :]:
         fields = line.split()
         if not fields or not fields[0].lstrip("-").isdigit():
             continue  # the column header
         if len(fields) != 7:
-            raise FormatError(f"customer row has {len(fields)} fields, expected 7: {line!r}")
+            raise FormatError(
+                _("客户行应有 7 个数，这一行有 %(n)d 个：%(line)s")
+                % {"n": len(fields), "line": line}
+            )
         try:
             values = [float(f) for f in fields]
         except ValueError:
-            raise FormatError(f"not a number in customer row {line!r}") from None
+            raise FormatError(_("客户行中有不是数字的内容：%(line)s") % {"line": line}) from None
         number, x, y, demand, ready, due, service = values
         rows.append(Customer(int(number), x, y, int(demand), int(ready), int(due), int(service)))
     if len(rows) < 2:
-        raise FormatError("no customers")
+        raise FormatError(_("没有客户行（至少需要车场和一个客户）。"))
     if rows[0].number != 0:
-        raise FormatError("the first customer row must be the depot, number 0")
+        raise FormatError(_("第一行客户必须是编号为 0 的车场。"))
     numbers_seen = [c.number for c in rows]
     if len(set(numbers_seen)) != len(numbers_seen):
-        raise FormatError("customer numbers repeat")
+        raise FormatError(_("客户编号有重复。"))
     return Instance(name or title, numbers[0], numbers[1], rows[0], tuple(rows[1:]))
 
 

@@ -15,8 +15,7 @@ from repairhub.workorders.access import access_work_order
 from repairhub.workorders.errors import InvalidInput, OrderError
 from repairhub.workorders.models import WorkOrder
 from repairhub.workorders.states import Status
-from repairhub.workorders.views import _page_for as page_for
-from repairhub.workorders.views import _refuse as refuse
+from repairhub.workorders.views import page_for, refuse
 
 from . import services
 

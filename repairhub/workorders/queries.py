@@ -221,3 +221,15 @@ def active_experts():
         )
         .order_by("open_count", "display_name", "username")
     )
+
+
+def latest_event_data(orders, code: str) -> dict[int, dict]:
+    """For each of these orders, the data of its latest event with `code` (one query)."""
+    found: dict[int, dict] = {}
+    for order_id, data in (
+        Event.objects.filter(order__in=list(orders), code=code)
+        .order_by("order_id", "id")
+        .values_list("order_id", "data")
+    ):
+        found[order_id] = data or {}  # later rows overwrite: the latest wins
+    return found

@@ -30,10 +30,11 @@ from .forms import (
     technician_choices,
 )
 from .lifecycle import allowed_actions
-from .models import ChangeRequest, Event, Result, WorkOrder
+from .models import ChangeRequest, Result, WorkOrder
 from .queries import (
     change_requests,
     expert_orders,
+    latest_event_data,
     order_change_requests,
     queue,
     search_orders,
@@ -62,11 +63,11 @@ def _choices(user, actions) -> dict:
     }
 
 
-def _refuse(request, message: str, status: int):
+def refuse(request, message: str, status: int):
     return render(request, "workorders/refused.html", {"message": message}, status=status)
 
 
-def _page_for(*roles: str):
+def page_for(*roles: str):
     """Signed-in people holding one of `roles` (any staff role when none is given), else 403."""
 
     def decorator(view):
@@ -74,7 +75,7 @@ def _page_for(*roles: str):
         def wrapped(request, *args, **kwargs):
             user = request.user
             if not (user.has_role(*roles) if roles else user.is_staff_member):
-                return _refuse(request, _("您无权访问此页面。"), 403)
+                return refuse(request, _("您无权访问此页面。"), 403)
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
@@ -82,7 +83,7 @@ def _page_for(*roles: str):
     return decorator
 
 
-@_page_for()
+@page_for()
 def order_list(request):
     form = OrderFilterForm(request.GET)
     orders = (
@@ -99,7 +100,7 @@ def order_detail(request, number):
     try:
         order = access_work_order(request.user, number)
     except NotVisible as exc:
-        return _refuse(request, exc.message, exc.status)
+        return refuse(request, exc.message, exc.status)
     return _detail(request, order)
 
 
@@ -109,7 +110,7 @@ def order_action(request, number, action):
     try:
         order = access_work_order(request.user, number)
     except NotVisible as exc:
-        return _refuse(request, exc.message, exc.status)
+        return refuse(request, exc.message, exc.status)
     form = action_form(
         action,
         order=order,
@@ -118,7 +119,7 @@ def order_action(request, number, action):
         **_choices(request.user, [action]),
     )
     if form is None:
-        return _refuse(request, _("未知操作：%(action)s。") % {"action": action}, 404)
+        return refuse(request, _("未知操作：%(action)s。") % {"action": action}, 404)
     if not form.is_valid():
         messages.error(request, _("请按提示修改后再提交。"))
         return _detail(request, order, failed=form, status=422)
@@ -140,7 +141,7 @@ def order_action(request, number, action):
     return redirect(_next_url(request, order))
 
 
-@_page_for(*BOARD_ROLES)
+@page_for(*BOARD_ROLES)
 def dispatch_board(request):
     section = request.GET.get("section", "")
     if request.htmx and section in BOARD_SECTIONS:
@@ -154,7 +155,7 @@ def dispatch_board(request):
     )
 
 
-@_page_for(*TECHNICIAN_ROLES)
+@page_for(*TECHNICIAN_ROLES)
 def tech_list(request):
     rows = _rows(
         request.user, technician_orders(request.user), (Action.REQUEST_CHANGE, Action.ESCALATE)
@@ -163,7 +164,7 @@ def tech_list(request):
     return render(request, "workorders/workorder_technician.html", context)
 
 
-@_page_for(*CHANGE_DESK_ROLES)
+@page_for(*CHANGE_DESK_ROLES)
 def change_queue(request):
     """Pending change requests, oldest first, each with its approve and reject forms."""
     page = Paginator(change_requests(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -184,17 +185,13 @@ def change_queue(request):
     return render(request, "workorders/changerequest_dispatcher.html", context)
 
 
-@_page_for(Role.EXPERT)
+@page_for(Role.EXPERT)
 def expert_queue(request):
     """Open orders escalated to me, with why, and the guide and take-over forms."""
     rows = _rows(request.user, expert_orders(request.user), (Action.GUIDE, Action.TAKE_OVER))
-    reasons = dict(
-        Event.objects.filter(order__in=[r.order for r in rows], code=EVENT_ESCALATED)
-        .order_by("order_id", "id")
-        .values_list("order_id", "data__reason")
-    )  # the latest escalation of each order wins
+    escalations = latest_event_data([r.order for r in rows], EVENT_ESCALATED)
     for row in rows:
-        row.note = reasons.get(row.order.pk) or ""
+        row.note = escalations.get(row.order.pk, {}).get("reason", "")
     return render(request, "workorders/workorder_expert.html", {"rows": rows})
 
 
@@ -235,7 +232,7 @@ def _refused_action(request, number: str, form: ActionForm, exc: OrderError):
     try:
         order = access_work_order(request.user, number)
     except NotVisible as gone:
-        return _refuse(request, gone.message, gone.status)
+        return refuse(request, gone.message, gone.status)
     if isinstance(exc, StaleVersion):
         return _detail(request, order, status=exc.status)
     if exc.field and exc.field in form.fields:
@@ -287,7 +284,15 @@ def _rows(user, orders, verbs: tuple[str, ...]) -> list[BoardRow]:
 
 
 def _waiting(user) -> list[BoardRow]:
-    return _rows(user, queue(user, Status.ACCEPTED), (Action.DISPATCH,))
+    from repairhub.dispatch.services import EVENT_UNASSIGNED, describe_reasons
+
+    rows = _rows(user, queue(user, Status.ACCEPTED), (Action.DISPATCH,))
+    # Why the automatic dispatch left it here, if it tried.
+    tried = latest_event_data([r.order for r in rows], EVENT_UNASSIGNED)
+    for row in rows:
+        if row.order.pk in tried:
+            row.note = describe_reasons(tried[row.order.pk].get("reasons", {}))
+    return rows
 
 
 def _assigned(user) -> list[BoardRow]:

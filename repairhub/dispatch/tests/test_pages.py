@@ -122,3 +122,15 @@ def test_team_lead_rebalances_from_the_board(world):
         reverse("dispatch:rebalance", args=[world.team.code]), follow=True
     )
     assert "已调整 2 张工单" in response.content.decode()
+
+
+def test_the_board_says_why_an_order_waits_and_links_the_candidates(world):
+    DispatchPolicy.objects.create(category=world.category, mode=DispatchMode.AUTO)
+    all_day(world.technician2, world.category, on_duty=False)
+    order = world.order(Status.SUBMITTED)
+    apply(order, Action.ACCEPT, by=world.agent)
+
+    html = client_for(world.dispatcher).get(reverse("workorders:dispatch-board")).content.decode()
+
+    assert "自动派工未成：不在岗（1人）" in html
+    assert reverse("dispatch:candidates", args=[order.number]) in html

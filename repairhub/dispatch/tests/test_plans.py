@@ -168,3 +168,23 @@ def test_plan_pages_create_show_edit_and_apply(world, storm):
     bad = c.post(reverse("dispatch:plans"), {"seconds": "abc"}, follow=True)
     assert "求解时限应在" in bad.content.decode()
     assert Plan.objects.count() == 1
+
+
+def test_building_a_plan_takes_the_same_queries_for_few_or_many_orders(world, storm):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from repairhub.workorders.models import WorkOrder
+
+    def queries_for(orders):
+        with CaptureQueriesContext(connection) as seen:
+            plans.build_problem(orders, now=timezone.now())
+        return len(seen.captured_queries)
+
+    apply(storm[0], Action.DISPATCH, by=world.dispatcher, params={"technician": world.technician})
+    apply(storm[0], Action.DECLINE, by=world.technician, params={"reason": "太远"})
+    loaded = list(
+        WorkOrder.objects.select_related("category", "place").filter(pk__in=[o.pk for o in storm])
+    )
+    assert queries_for(loaded[:2]) == queries_for(loaded)
