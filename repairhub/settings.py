@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "repairhub.workorders",
     "repairhub.notify",
     "repairhub.dispatch",
+    "repairhub.sla",
+    "repairhub.supervision",
     "repairhub.intake",
     "repairhub.api",
     "repairhub.ops",

@@ -713,3 +713,29 @@ def apply(
 
 def apply_as_system(order: WorkOrder, action: str, *, params: dict | None = None) -> Event:
     return apply(order, action, by=SYSTEM, channel="system", params=params)
+
+
+def record_event(
+    order: WorkOrder,
+    code: str,
+    *,
+    data: dict | None = None,
+    by=SYSTEM,
+    channel: str = "system",
+) -> Event:
+    """Append an event that changes no state (an SLA breach, a reminder sent, an escalation)
+    and tell the subscribers, inside the caller's transaction (or a new one)."""
+    with transaction.atomic():
+        event = Event.objects.create(
+            order=order,
+            code=code,
+            channel=channel,
+            from_status=order.status,
+            to_status=order.status,
+            data=data or {},
+            created_at=timezone.now(),
+            **actor_fields(by),
+        )
+        event.order = order
+        subscribers.publish(event)
+    return event

@@ -87,6 +87,10 @@ EVENT_SUBMITTED = "workorder.submitted"
 EVENT_ATTACHMENT = "workorder.attachment_added"
 EVENT_FOLLOWED = "workorder.followed"
 
+# Labels of events that change no state and come from other apps (SLA breaches, reminders,
+# supervision): each app adds its own at import, the timeline reads them here.
+EVENT_LABELS: dict[str, str] = {}
+
 
 class Relation(StrEnum):
     """How the actor must stand to the order, on top of holding the role."""

@@ -12,6 +12,8 @@ from django.utils.module_loading import import_string
 SUBSCRIBERS: list[str] = [
     "repairhub.notify.receipts.on_order_event",
     "repairhub.dispatch.services.on_order_event",
+    "repairhub.sla.services.on_order_event",
+    "repairhub.supervision.services.on_order_event",
 ]
 
 

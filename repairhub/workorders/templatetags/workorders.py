@@ -10,6 +10,7 @@ from repairhub.workorders.states import (
     EVENT_ATTACHMENT,
     EVENT_CODES,
     EVENT_FOLLOWED,
+    EVENT_LABELS,
     EVENT_SUBMITTED,
     Status,
 )
@@ -27,7 +28,9 @@ def event_label(code: str) -> str:
         EVENT_ATTACHMENT: _("上传附件"),
         EVENT_FOLLOWED: _("关注工单"),
     }
-    return other.get(code, code)
+    if code in other:
+        return other[code]
+    return str(EVENT_LABELS.get(code, code))
 
 
 @register.filter
