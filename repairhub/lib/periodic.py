@@ -37,7 +37,7 @@ def period_slot(seconds: int, at: float | None = None) -> int:
 def claim(name: str, seconds: int, at: float | None = None) -> bool:
     """True for exactly one caller per `name` and period, across processes sharing the cache."""
     slot = period_slot(seconds, at)
-    return bool(cache.add(f"periodic:{name}:{slot}", 1, timeout=max(seconds * 2, 60)))
+    return bool(cache.add(f"periodic:{name}:{seconds}:{slot}", 1, timeout=max(seconds * 2, 60)))
 
 
 def once_per_period(name: str, *, seconds: int) -> Callable:
