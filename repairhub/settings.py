@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "repairhub.dispatch",
     "repairhub.sla",
     "repairhub.supervision",
+    "repairhub.feedback",
+    "repairhub.analytics",
     "repairhub.intake",
     "repairhub.api",
     "repairhub.ops",
@@ -324,6 +326,53 @@ if os.environ.get("WEBHOOK_ENDPOINTS"):
         },
     }
 
+
+# The outbox worker (repairhub/notify/services.py, docs/notify.md).
+def _quiet_hours(value: str):
+    """'22:00-07:00' -> (time(22), time(7)); empty -> None."""
+    from datetime import time
+
+    if not value.strip():
+        return None
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in value.split("-"))
+    except ValueError:
+        raise ImproperlyConfigured(
+            "NOTIFY_QUIET_HOURS must be 'HH:MM-HH:MM', e.g. 22:00-07:00"
+        ) from None
+    return start, end
+
+
+# Failed attempts wait base × 2^(n-1) seconds, at most the cap; after the last one the message
+# is dead (the admin's dead-letter list). Defaults: 30 s, 1 min, 2 min, 4 min, 8 min, dead.
+NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", "30"))
+NOTIFY_RETRY_CAP_SECONDS = float(os.environ.get("NOTIFY_RETRY_CAP_SECONDS", "3600"))
+NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", "6"))
+# How long a worker holds a message it is sending; longer than any one attempt may take
+# (connect + read timeouts, e-mail timeout). A worker that dies loses its messages to the sweep
+# after this.
+NOTIFY_LEASE_SECONDS = float(os.environ.get("NOTIFY_LEASE_SECONDS", "60"))
+# A robot over its 20 messages a minute is tried again this much later (no attempt used up).
+NOTIFY_RATE_LIMIT_RETRY_SECONDS = float(os.environ.get("NOTIFY_RATE_LIMIT_RETRY_SECONDS", "10"))
+# The sweep (every minute): at most this many messages, for at most this many seconds.
+NOTIFY_SWEEP_BATCH = int(os.environ.get("NOTIFY_SWEEP_BATCH", "500"))
+NOTIFY_SWEEP_SECONDS = float(os.environ.get("NOTIFY_SWEEP_SECONDS", "50"))
+# SMS length, signature included. Aliyun and Tencent both take at most 500 characters and bill
+# 70 characters as one message, longer ones per 67 (Aliyun: https://help.aliyun.com/document_detail/44335.html
+# "短信内容长度计算规则"; Tencent: https://cloud.tencent.com/document/product/382/34671). The
+# default keeps a receipt within two billed parts; long descriptions are shortened, never links.
+NOTIFY_SMS_MAX_CHARS = int(os.environ.get("NOTIFY_SMS_MAX_CHARS", "134"))
+if not 20 <= NOTIFY_SMS_MAX_CHARS <= 500:
+    raise ImproperlyConfigured(
+        "NOTIFY_SMS_MAX_CHARS must be between 20 and 500 (providers' maximum)."
+    )
+# Quiet hours of people who have not set their own, and of recipients without an account.
+NOTIFY_QUIET_HOURS = _quiet_hours(os.environ.get("NOTIFY_QUIET_HOURS", ""))
+# Team code -> robot name in the "wecom" and "dingtalk" channels ("*": every other team).
+NOTIFY_TEAM_ROBOTS = _pairs(os.environ.get("NOTIFY_TEAM_ROBOTS", ""))
+# The NOTIFY_CHANNELS entry whose endpoints (named after partner usernames) get partners' events.
+NOTIFY_WEBHOOK_CHANNEL = os.environ.get("NOTIFY_WEBHOOK_CHANNEL", "partners")
+
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
@@ -352,3 +401,53 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- supervision: reminders, urging (催单), escalation (repairhub/supervision, docs/supervision.md)
+# The assignee is reminded every SUPERVISION_REMIND_HOURS while his order is open; the third
+# reminder asks for the result.
+SUPERVISION_REMIND_HOURS = float(os.environ.get("SUPERVISION_REMIND_HOURS", "12"))
+# A reporter may urge this long after submitting and after each urge, so many times a day.
+SUPERVISION_URGE_AFTER_MINUTES = int(os.environ.get("SUPERVISION_URGE_AFTER_MINUTES", "30"))
+SUPERVISION_URGE_PER_DAY = int(os.environ.get("SUPERVISION_URGE_PER_DAY", "3"))
+# Urges that bring in the team lead; minutes an escalation may stay unresolved before managers.
+SUPERVISION_ESCALATE_URGES = int(os.environ.get("SUPERVISION_ESCALATE_URGES", "2"))
+SUPERVISION_MANAGER_AFTER_MINUTES = int(os.environ.get("SUPERVISION_MANAGER_AFTER_MINUTES", "120"))
+
+# SLA clocks (repairhub/sla, docs/sla.md): a clock turns amber when less than this share of
+# its target is left; the supervision board refreshes itself this often; the breach job marks
+# at most this many clocks a minute.
+SLA_AT_RISK_FRACTION = float(os.environ.get("SLA_AT_RISK_FRACTION", "0.25"))
+SLA_BOARD_REFRESH_SECONDS = int(os.environ.get("SLA_BOARD_REFRESH_SECONDS", "30"))
+SLA_BREACH_BATCH = int(os.environ.get("SLA_BREACH_BATCH", "500"))
+
+
+# --- feedback (repairhub/feedback, docs/feedback.md) ---------------------------------------
+# Ratings (FQ1): the reporter may change his rating for this long; no answer for this many days
+# after completion confirms the order automatically (never counted as a rating).
+FEEDBACK_RATING_EDIT_HOURS = int(os.environ.get("FEEDBACK_RATING_EDIT_HOURS", "24"))
+FEEDBACK_AUTO_CONFIRM_DAYS = int(os.environ.get("FEEDBACK_AUTO_CONFIRM_DAYS", "7"))
+FEEDBACK_LOW_RATING = int(os.environ.get("FEEDBACK_LOW_RATING", "2"))  # this or less is low
+# Follow-up visits (FQ2): due this many working days after completion; tries before giving up.
+FEEDBACK_VISIT_WORKING_DAYS = int(os.environ.get("FEEDBACK_VISIT_WORKING_DAYS", "2"))
+FEEDBACK_VISIT_MAX_ATTEMPTS = int(os.environ.get("FEEDBACK_VISIT_MAX_ATTEMPTS", "3"))
+# Quality checks (FQ4): defaults of the admin-editable sampling rule; penalty per failed check.
+FEEDBACK_QC_TARGET_PERCENT = float(os.environ.get("FEEDBACK_QC_TARGET_PERCENT", "10"))
+FEEDBACK_QC_NEW_TECHNICIAN_DAYS = int(os.environ.get("FEEDBACK_QC_NEW_TECHNICIAN_DAYS", "30"))
+FEEDBACK_QC_PENALTY_POINTS = int(os.environ.get("FEEDBACK_QC_PENALTY_POINTS", "1"))
+# Warranty (FQ5): days for categories without their own figure.
+FEEDBACK_WARRANTY_DAYS = int(os.environ.get("FEEDBACK_WARRANTY_DAYS", "90"))
+# Complaints (FQ3): first contact within this many hours on this clock (24x7 or working_hours),
+# a reminder this long before, and a complaint about the same matter within this many days is
+# a repeat.
+FEEDBACK_COMPLAINT_FIRST_CONTACT_HOURS = int(
+    os.environ.get("FEEDBACK_COMPLAINT_FIRST_CONTACT_HOURS", "24")
+)
+FEEDBACK_COMPLAINT_CALENDAR = os.environ.get("FEEDBACK_COMPLAINT_CALENDAR", "24x7")
+FEEDBACK_COMPLAINT_REMIND_HOURS = int(os.environ.get("FEEDBACK_COMPLAINT_REMIND_HOURS", "4"))
+FEEDBACK_COMPLAINT_REPEAT_DAYS = int(os.environ.get("FEEDBACK_COMPLAINT_REPEAT_DAYS", "90"))
+# Whether a person complained about sees those complaints (never who made them).
+FEEDBACK_SUBJECT_SEES_COMPLAINTS = env_bool("FEEDBACK_SUBJECT_SEES_COMPLAINTS", True)
+
+# --- analytics (repairhub/analytics, docs/analytics.md)
+# Rankings and appraisal do not rank anyone whose figure rests on fewer orders than this.
+ANALYTICS_MIN_ORDERS = int(os.environ.get("ANALYTICS_MIN_ORDERS", "5"))

@@ -15,4 +15,6 @@ cp node_modules/htmx.org/dist/htmx.min.js "$dest/htmx.min.js"
 mkdir -p "$dest/leaflet/images"
 cp node_modules/leaflet/dist/leaflet.{js,js.map,css} "$dest/leaflet/"  # the map: leaflet.js names it
 cp node_modules/leaflet/dist/images/*.png "$dest/leaflet/images/"
+# Apache ECharts for the analytics dashboard (line and bar charts).
+cp node_modules/echarts/dist/echarts.min.js "$dest/echarts.min.js"
 touch "$dest/.installed"

@@ -24,6 +24,25 @@ NAV_LINKS: tuple[tuple[frozenset[str], str, str], ...] = (
     ),
     (frozenset({Role.DISPATCHER}), "dispatch:plans", _("派工计划")),
     (
+        frozenset({Role.DISPATCHER, Role.TEAM_LEAD, Role.MANAGER, Role.ADMIN}),
+        "sla:board",
+        _("督办看板"),
+    ),
+    (
+        frozenset({Role.MANAGER, Role.DISPATCHER, Role.TEAM_LEAD, Role.ADMIN}),
+        "analytics:dashboard",
+        _("统计分析"),
+    ),
+    (frozenset({Role.AGENT, Role.MANAGER}), "feedback:visit-queue", _("回访")),
+    (frozenset({Role.AGENT, Role.MANAGER, Role.ADMIN}), "feedback:complaint-list", _("投诉")),
+    (frozenset({Role.QC_INSPECTOR, Role.MANAGER}), "feedback:qc-queue", _("质检")),
+    (
+        frozenset({Role.QC_INSPECTOR, Role.MANAGER, Role.TEAM_LEAD}),
+        "feedback:inspection-list",
+        _("督查"),
+    ),
+    (frozenset({Role.MANAGER}), "feedback:referrals", _("上报事项")),
+    (
         frozenset(
             {
                 Role.AGENT,

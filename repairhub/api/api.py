@@ -5,11 +5,14 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from . import errors
+from .analytics import router as analytics_router
 from .auth import REQUIRED
 from .catalogue import router as catalogue_router
 from .changes import router as changes_router
 from .dispatch import router as dispatch_router
 from .docs import LocalSwagger
+from .feedback import router as feedback_router
+from .notifications import router as notifications_router
 from .orders import router as orders_router
 from .positions import router as positions_router
 
@@ -28,3 +31,6 @@ api.add_router("", catalogue_router)
 api.add_router("", dispatch_router)
 api.add_router("", changes_router)
 api.add_router("", positions_router)
+api.add_router("", notifications_router)
+api.add_router("", analytics_router)
+api.add_router("", feedback_router)

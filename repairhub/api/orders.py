@@ -17,6 +17,7 @@ from ninja.responses import Status as Reply
 
 from repairhub.intake.services import Report, submit_report
 from repairhub.lib.uploads import clean_upload
+from repairhub.sla.queries import load_clocks
 from repairhub.workorders.access import access_work_order
 from repairhub.workorders.errors import InvalidInput
 from repairhub.workorders.models import Channel
@@ -118,8 +119,11 @@ def list_orders(request: HttpRequest, filters: Query[OrderQuery]):
         phone=filters.phone,
     )
     qs = search_orders(request.auth, f)
-    page = qs[filters.offset : filters.offset + filters.limit]
-    return {"items": [order_summary(o) for o in page], "count": qs.count()}
+    page = list(qs[filters.offset : filters.offset + filters.limit])
+    staff = getattr(request.auth, "is_staff_member", False)
+    if staff:
+        load_clocks(page)  # every listed order's SLA clocks in one query
+    return {"items": [order_summary(o, deadlines=staff) for o in page], "count": qs.count()}
 
 
 @router.get("/orders/{number}", response={200: OrderDetailOut, **ERRORS}, summary="工单详情")

@@ -11,6 +11,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 
 from repairhub.places.models import PlaceKind
+from repairhub.sla.queries import chips_for, deadlines_for
 from repairhub.workorders.models import Attachment, Category, ChangeRequest, Event, WorkOrder
 from repairhub.workorders.states import Status
 
@@ -84,6 +85,19 @@ class ActionIn(Schema):
 # --- orders out -----------------------------------------------------------------------------
 
 
+class DeadlineOut(Schema):
+    clock: str = Field(..., description="accept（受理）、arrive（到场）或 complete（完成）")
+    label: str
+    state: str = Field(
+        ...,
+        description="green/amber/red：进行中的颜色；paused：挂起暂停；met/late/ended：已停止",
+    )
+    due_at: datetime | None = Field(..., description="截止时间；挂起暂停时为 null")
+    remaining_seconds: int | None = Field(..., description="剩余的计时时间（按日历计）")
+    overdue_seconds: int | None = Field(..., description="已超时多久")
+    text: str
+
+
 class OrderOut(Schema):
     number: str
     status: str
@@ -108,6 +122,10 @@ class OrderOut(Schema):
     updated_at: datetime
     url: str
     tracking_url: str | None = Field(None, description="报修人的私密跟踪链接，只给报修人")
+    deadlines: list[DeadlineOut] = Field(
+        default_factory=list,
+        description="服务时限（只给工作人员）：列表中为进行中的时限，详情中为全部时限",
+    )
 
 
 class EventOut(Schema):
@@ -226,9 +244,15 @@ def _sees_full_phone(order: WorkOrder, viewer) -> bool:
 
 
 def order_summary(
-    order: WorkOrder, *, viewer=None, full_phone: bool = False, tracking: bool = False
+    order: WorkOrder,
+    *,
+    viewer=None,
+    full_phone: bool = False,
+    tracking: bool = False,
+    deadlines: bool = False,
 ) -> dict[str, Any]:
-    """One order as the list shows it. Uses only the relations for_listing() selects."""
+    """One order as the list shows it. Uses only the relations for_listing() selects, and
+    with `deadlines` the clocks `sla.queries.load_clocks` fetched for the page."""
     assignee = order.assignee if order.assignee_id else None
     place = order.place if order.place_id else None
     category: Category = order.category
@@ -256,7 +280,24 @@ def order_summary(
         "updated_at": _local(order.updated_at),
         "url": f"{API_ROOT}/orders/{order.number}",
         "tracking_url": order.tracking_url if tracking else None,
+        "deadlines": deadlines_out(chips_for(order)) if deadlines else [],
     }
+
+
+def deadlines_out(chips) -> list[dict[str, Any]]:
+    """SLA chips (repairhub.sla.queries) as the API shows them."""
+    return [
+        {
+            "clock": c.kind,
+            "label": c.label,
+            "state": c.state,
+            "due_at": _local(c.due_at),
+            "remaining_seconds": int(c.left.total_seconds()) if c.left is not None else None,
+            "overdue_seconds": int(c.overdue.total_seconds()) if c.overdue is not None else None,
+            "text": c.text,
+        }
+        for c in chips
+    ]
 
 
 def event_out(event: Event) -> dict[str, Any]:
@@ -336,6 +377,8 @@ def order_detail(order: WorkOrder, *, viewer) -> dict[str, Any]:
         due_at=_local(order.due_at),
         pending_change=change_out(pending) if pending else None,
     )
+    if getattr(viewer, "is_staff_member", False):
+        data["deadlines"] = deadlines_out(deadlines_for(order))
     data.update(
         hold_reason=order.hold_reason,
         completion_note=order.completion_note,

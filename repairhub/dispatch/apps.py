@@ -12,8 +12,11 @@ class DispatchConfig(AppConfig):
 
         from repairhub.accounts.models import RoleGrant, User
 
+        from . import texts
         from .models import Skill, TechnicianProfile
         from .services import bump_roster
+
+        texts.register_all()
 
         # Any edit of who can do what, where and when drops this process's roster.
         for model in (TechnicianProfile, Skill, User, RoleGrant):

@@ -431,7 +431,7 @@ def describe_reasons(reasons: dict[str, int]) -> str:
 
 
 def _record_unassigned(order: WorkOrder, reasons: dict[str, int], *, mode: str) -> None:
-    from repairhub.notify.models import Message, MessageChannel
+    from repairhub.notify.outbox import post
 
     Event.objects.create(
         order=order,
@@ -442,23 +442,9 @@ def _record_unassigned(order: WorkOrder, reasons: dict[str, int], *, mode: str) 
         data={"mode": mode, "reasons": reasons},
         **actor_fields(SYSTEM),
     )
-    body = _("【报修云】工单 %(number)s 无人可派：%(why)s。请人工派工。") % {
-        "number": order.number,
-        "why": describe_reasons(reasons),
-    }
     dispatchers = User.objects.filter(is_active=True, role_grants__role=Role.DISPATCHER).distinct()
-    Message.objects.bulk_create(
-        [
-            Message(
-                channel=MessageChannel.IN_APP,
-                user=d,
-                cause=EVENT_UNASSIGNED,
-                order_number=order.number,
-                body=body,
-            )
-            for d in dispatchers
-        ]
-    )
+    params = {"number": order.number, "why": describe_reasons(reasons)}
+    post(dispatchers, EVENT_UNASSIGNED, params, order=order)
 
 
 # --- subscriber: when an order becomes dispatchable --------------------------------------

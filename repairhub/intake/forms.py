@@ -251,9 +251,10 @@ class FollowForm(ServiceErrorsMixin, forms.Form):
 
 
 class TrackActionForm(forms.Form):
-    """Cancel, confirm (rating, comment) or reopen from the tracking page; the service checks."""
+    """Cancel, confirm (rating, comment), reopen or urge (note) from the tracking page; the
+    service checks."""
 
-    ACTIONS = ("cancel", "confirm", "reopen")
+    ACTIONS = ("cancel", "confirm", "reopen", "urge")
 
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
     reason = forms.CharField(required=False, max_length=2000)
@@ -265,11 +266,16 @@ class TrackActionForm(forms.Form):
         error_messages={"invalid_choice": _("评分必须是 1 到 5 的整数。")},
     )
     comment = forms.CharField(required=False, max_length=2000)
+    note = forms.CharField(
+        required=False, max_length=200, error_messages={"max_length": _("催单留言最多 200 个字。")}
+    )
 
     def params(self, action: str) -> dict:
         d = self.cleaned_data
         if action == "confirm":
             return {"rating": d["rating"], "comment": d["comment"]}
+        if action == "urge":
+            return {"note": d["note"]}
         return {"reason": d["reason"]}
 
 

@@ -20,10 +20,10 @@ from repairhub.places.models import Place
 from repairhub.workorders import queries
 from repairhub.workorders.access import access_work_order, order_for_token, visible_orders
 from repairhub.workorders.errors import NotVisible, OrderError
-from repairhub.workorders.lifecycle import allowed_actions
+from repairhub.workorders.lifecycle import allowed_actions, urge_refusal
 from repairhub.workorders.models import Channel, Result
 from repairhub.workorders.services import follow_order, perform
-from repairhub.workorders.states import Action, Status
+from repairhub.workorders.states import URGEABLE, Action, Status
 
 from .forms import (
     DeskActionForm,
@@ -168,6 +168,7 @@ PUBLIC_EVENTS = {
     "workorder.closed": gettext_lazy("工单已关闭"),
     "workorder.reopened": gettext_lazy("反馈没修好，重新处理"),
     "workorder.cancelled": gettext_lazy("已取消"),
+    "workorder.urged": gettext_lazy("报修人催单"),
 }
 
 
@@ -180,6 +181,8 @@ def public_timeline(order) -> list[dict]:
             continue
         data = event.data or {}
         detail = data.get("reason") or data.get("technician_name") or data.get("comment") or ""
+        if event.code == "workorder.urged":
+            detail = data.get("note", "")
         if event.code == "workorder.completed":
             failed = data.get("result") == Result.FAILED
             title = _("维修未成功") if failed else title
@@ -188,12 +191,21 @@ def public_timeline(order) -> list[dict]:
     return entries
 
 
+def _urge_wait(order, holder, actions) -> str:
+    """Why the reporter cannot urge yet (shown instead of the button), or ""."""
+    if holder.follower or Action.URGE in actions or order.status not in URGEABLE:
+        return ""
+    refusal = urge_refusal(order)
+    return refusal.message if refusal else ""
+
+
 def _track_page(request, order, holder, *, error: str = "", status: int = 200):
     actions = [] if holder.follower else allowed_actions(order, holder)
     context = {
         "order": order,
         "holder": holder,
         "actions": actions,
+        "urge_wait": _urge_wait(order, holder, actions),
         "timeline": public_timeline(order),
         "attachments": order.attachments.all(),
         "error": error,
@@ -217,25 +229,58 @@ def track(request, token: str):
     return _track_page(request, order, holder)
 
 
+def _own_reporter(request, order) -> bool:
+    return bool(request.user.is_authenticated and order.reporter_id == request.user.pk)
+
+
 @require_POST
 def track_action(request, token: str, action: str):
     order, holder = _holder_order(token)
     form = TrackActionForm(request.POST)
+    # An urge sent from "my orders" answers there.
+    mine = (
+        action == Action.URGE and form.data.get("back") == "mine" and _own_reporter(request, order)
+    )
     if action not in TrackActionForm.ACTIONS or not form.is_valid():
         error = " ".join(e for errs in form.errors.values() for e in errs) or _("未知操作。")
+        if mine:
+            return _mine_page(request, error=error, status=422)
         return _track_page(request, order, holder, error=error, status=422)
+    # A signed-in reporter urges in his own name; the link holder otherwise.
+    by = request.user if action == Action.URGE and _own_reporter(request, order) else holder
     try:
         version = form.cleaned_data["version"]
-        perform(order, action, by=holder, version=version, **form.params(action))
+        perform(order, action, by=by, version=version, **form.params(action))
     except OrderError as err:
+        if mine:
+            return _mine_page(request, error=err.message, status=err.status)
         return _track_page(request, order, holder, error=err.message, status=err.status)
+    if action == Action.URGE:
+        messages.success(
+            request, _("工单 %(number)s 已催单，我们会尽快处理。") % {"number": order.number}
+        )
+    if mine:
+        return redirect("intake:my-orders")
     return redirect("intake:track", token=token)
+
+
+def _mine_page(request, *, error: str = "", status: int = 200):
+    orders = list(
+        visible_orders(request.user)
+        .for_listing()
+        .filter(reporter=request.user)
+        .order_by("-created_at")
+    )
+    for order in orders:
+        # The urge button shows when the guard lets him urge now (lifecycle.urge_refusal).
+        order.may_urge = order.status in URGEABLE and urge_refusal(order) is None
+    context = {"orders": orders, "error": error}
+    return render(request, "intake/order_mine.html", context, status=status)
 
 
 @login_required
 def my_orders(request):
-    orders = visible_orders(request.user).for_listing().filter(reporter=request.user)
-    return render(request, "intake/order_mine.html", {"orders": orders.order_by("-created_at")})
+    return _mine_page(request)
 
 
 # --- agent desk ------------------------------------------------------------------------------

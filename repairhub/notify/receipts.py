@@ -1,23 +1,28 @@
 """Receipts (TM6): the reporter hears of every step; the technician gets his task at once.
 
-Staff hear of what concerns them inside the organisation (in-app, SMS where the dispatch
-message uses it): dispatchers of a change request, the technician of its decision, an expert
-of an escalation (DP4), a technician of an expert taking his order over. Reporters are not told
-of these internal steps.
+Reporters are told by SMS with the tracking link (and in-app, and by the channels they chose,
+when they have an account); followers of an order hear the same with their own link. An order
+a partner platform submitted (channel partner) also goes to the partner's webhook when one is
+configured under its username (preferences.webhook_for).
+
+Staff hear of what concerns them inside the organisation: the technician of his new task
+(in-app and his channels), dispatchers of a change request, the technician of its decision, an
+expert of an escalation (DP4), a technician of an expert taking his order over. Change requests
+and take-overs stay in the notification centre. Reporters are not told of these internal steps.
 
 Called inside the transaction that wrote the event (workorders/subscribers.py), so the outbox
-rows commit with the change; delivery is queued after commit.
+rows commit with the change; delivery is queued after commit. Every message goes through
+outbox.post() with the texts registered here (`register_all`, from apps.py).
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from repairhub.lib.rows import insert_row
-
-from .models import Message, MessageChannel
+from .models import MessageChannel
+from .outbox import Recipient, post
+from .texts import register
 
 # What the reporter is told at each step; translated only when one is sent.
 REPORTER_TEXTS = {
@@ -41,92 +46,13 @@ REPORTER_TEXTS = {
     "workorder.closed": gettext_noop("【报修云】报修单 %(number)s 已关闭，感谢您的反馈。"),
     "workorder.cancelled": gettext_noop("【报修云】报修单 %(number)s 已取消。"),
 }
+REPORTER_PARAMS = ("number", "url", "reason", "technician")
 
-
-def _reporter_text(event) -> str | None:
-    template = REPORTER_TEXTS.get(event.code)
-    if template is None:
-        return None
-    order = event.order
-    data = event.data or {}
-    return _(template) % {
-        "number": order.number,
-        "url": order.tracking_url,
-        "reason": data.get("reason", ""),
-        "technician": data.get("technician_name", ""),
-    }
-
-
-def on_order_event(event) -> None:
-    order = event.order
-    messages = []
-    text = _reporter_text(event)
-    if text:
-        messages.append(
-            Message(
-                channel=MessageChannel.SMS,
-                address=order.reporter_phone,
-                user=order.reporter,
-                cause=event.code,
-                order_number=order.number,
-                body=text,
-            )
-        )
-    if text and event.code != "workorder.submitted":
-        for follower in order.followers.all():
-            messages.append(
-                Message(
-                    channel=MessageChannel.SMS,
-                    address=follower.phone,
-                    user=follower.user,
-                    cause=event.code,
-                    order_number=order.number,
-                    body=text.replace(order.tracking_url, follower.tracking_url),
-                )
-            )
-    if event.code in ("workorder.dispatched", "workorder.reassigned") and order.assignee_id:
-        place = str(order.place) if order.place_id else order.address
-        body = _("【报修云】新工单 %(number)s：%(category)s，%(place)s。%(description)s") % {
-            "number": order.number,
-            "category": order.category,
-            "place": place,
-            "description": order.description[:60],
-        }
-        messages.append(
-            Message(
-                channel=MessageChannel.IN_APP,
-                user=order.assignee,
-                cause=event.code,
-                order_number=order.number,
-                body=body,
-            )
-        )
-        if order.assignee.phone:
-            messages.append(
-                Message(
-                    channel=MessageChannel.SMS,
-                    address=order.assignee.phone,
-                    user=order.assignee,
-                    cause=event.code,
-                    order_number=order.number,
-                    body=body,
-                )
-            )
-    messages += _staff_messages(event)
-    if not messages:
-        return
-    ids = [insert_row(m).pk for m in messages]
-
-    def enqueue():
-        from .tasks import deliver_messages
-
-        deliver_messages(ids)
-
-    if ids:
-        transaction.on_commit(enqueue)
-
-
-# --- staff messages: change requests and experts -------------------------------------------
+# The assignee's new task (on dispatch and on reassignment).
+ASSIGNED = "workorder.assigned"
+ASSIGNED_TEXT = gettext_noop(
+    "【报修云】新工单 %(number)s：%(category)s，%(place)s。%(description)s"
+)
 
 STAFF_TEXTS = {
     "workorder.change_requested": gettext_noop(
@@ -144,22 +70,92 @@ STAFF_TEXTS = {
     ),
     "workorder.taken_over": gettext_noop("【报修云】工单 %(number)s 已由专家 %(name)s 接手。"),
 }
+# Internal notices that stay in the notification centre.
+IN_APP_ONLY = frozenset(
+    {
+        "workorder.change_requested",
+        "workorder.change_approved",
+        "workorder.change_rejected",
+        "workorder.taken_over",
+    }
+)
+STAFF_PARAMS = ("number", "reason", "note", "name", "category", "place", "kind", "summary")
+URGENT = frozenset({"high", "critical"})
 
 
-def _in_app(user, event, body: str) -> Message:
-    return Message(
-        channel=MessageChannel.IN_APP,
-        user=user,
-        cause=event.code,
-        order_number=event.order.number,
-        body=body,
+def register_all() -> None:
+    for code, body in REPORTER_TEXTS.items():
+        register(code, body, params=REPORTER_PARAMS)
+    register(
+        ASSIGNED,
+        ASSIGNED_TEXT,
+        subject=gettext_noop("新工单 %(number)s"),
+        params=("number", "category", "place", "description", "urgency"),
     )
+    for code, body in STAFF_TEXTS.items():
+        register(
+            code,
+            body,
+            channels=(MessageChannel.IN_APP,) if code in IN_APP_ONLY else (),
+            params=STAFF_PARAMS,
+        )
 
 
-def _staff_messages(event) -> list[Message]:
-    template = STAFF_TEXTS.get(event.code)
-    if template is None:
-        return []
+def _place(order) -> str:
+    return str(order.place) if order.place_id else order.address
+
+
+def _reporters(order) -> list[Recipient]:
+    """Who hears the reporter's receipts: the reporter (by his account's choices when he has
+    one, at the number on the order), and a partner platform's account besides."""
+    from repairhub.accounts.roles import Role
+    from repairhub.workorders.models import Channel
+
+    reporter = order.reporter
+    if reporter is not None and order.channel == Channel.PARTNER and Role.PARTNER in reporter.roles:
+        return [Recipient(phone=order.reporter_phone), Recipient(user=reporter)]
+    return [Recipient(user=reporter, phone=order.reporter_phone)]
+
+
+def on_order_event(event) -> None:
+    order = event.order
+    data = event.data or {}
+    if event.code in REPORTER_TEXTS:
+        params = {
+            "number": order.number,
+            "url": order.tracking_url,
+            "reason": data.get("reason", ""),
+            "technician": data.get("technician_name", ""),
+        }
+        post(_reporters(order), event.code, params, order=order)
+        if event.code != "workorder.submitted":
+            for follower in order.followers.all():
+                post(
+                    [Recipient(user=follower.user, phone=follower.phone)],
+                    event.code,
+                    {**params, "url": follower.tracking_url},
+                    order=order,
+                )
+    if event.code in ("workorder.dispatched", "workorder.reassigned") and order.assignee_id:
+        post(
+            [order.assignee],
+            ASSIGNED,
+            {
+                "number": order.number,
+                "category": order.category,
+                "place": _place(order),
+                "description": order.description,
+                "urgency": order.get_urgency_display(),
+            },
+            order=order,
+            urgent=order.urgency in URGENT,
+        )
+    _staff_messages(event)
+
+
+def _staff_messages(event) -> None:
+    if event.code not in STAFF_TEXTS:
+        return
     from repairhub.accounts.models import User
     from repairhub.accounts.roles import Role
     from repairhub.workorders.models import ChangeKind, ChangeRequest
@@ -172,7 +168,7 @@ def _staff_messages(event) -> list[Message]:
         "note": _("审批说明：%(note)s") % {"note": data["note"]} if data.get("note") else "",
         "name": event.actor_label,
         "category": order.category,
-        "place": str(order.place) if order.place_id else order.address,
+        "place": _place(order),
         "kind": str(ChangeKind(data["kind"]).label)
         if data.get("kind") in ChangeKind.values
         else "",
@@ -181,31 +177,17 @@ def _staff_messages(event) -> list[Message]:
     if event.code == "workorder.change_requested":
         change = ChangeRequest.objects.select_related("new_category__parent").get(pk=data["change"])
         values["summary"] = change.summary[:60]
-        body = _(template) % values
         dispatchers = User.objects.filter(
             is_active=True, role_grants__role=Role.DISPATCHER
         ).distinct()
-        return [_in_app(u, event, body) for u in dispatchers]
-    if event.code in ("workorder.change_approved", "workorder.change_rejected"):
+        post(list(dispatchers), event.code, values, order=order)
+    elif event.code in ("workorder.change_approved", "workorder.change_rejected"):
         change = ChangeRequest.objects.select_related("requested_by").get(pk=data["change"])
-        return [_in_app(change.requested_by, event, _(template) % values)]
-    if event.code == "workorder.escalated":
-        expert = order.expert
-        body = _(template) % values
-        out = [_in_app(expert, event, body)]
-        if expert.phone:
-            out.append(
-                Message(
-                    channel=MessageChannel.SMS,
-                    address=expert.phone,
-                    user=expert,
-                    cause=event.code,
-                    order_number=order.number,
-                    body=body,
-                )
-            )
-        return out
-    # workorder.taken_over: the technician who had the order hears who took it.
-    previous = data.get("previous")
-    user = User.objects.filter(username=previous).first() if previous else None
-    return [_in_app(user, event, _(template) % values)] if user is not None else []
+        post([change.requested_by], event.code, values, order=order)
+    elif event.code == "workorder.escalated":
+        post([order.expert], event.code, values, order=order)
+    else:  # workorder.taken_over: the technician who had the order hears who took it.
+        previous = data.get("previous")
+        user = User.objects.filter(username=previous).first() if previous else None
+        if user is not None:
+            post([user], event.code, values, order=order)

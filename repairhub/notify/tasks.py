@@ -1,21 +1,22 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from repairhub.lib.periodic import once_per_period
 
 from . import services
-from .models import Message
 
 
 @db_task()
 def deliver_messages(ids: list[int]) -> None:
-    for message_id in ids:
-        services.deliver(message_id)
+    """Deliver messages just written (queued after their transaction committed)."""
+    services.deliver_many(ids)
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("notify-sweep")
+@once_per_period("notify-sweep", seconds=60)
 def sweep_outbox() -> None:
-    """Deliver anything left pending (a worker died, the queue was down when it was written)."""
-    for message_id in Message.objects.due().values_list("pk", flat=True)[:500]:
-        services.deliver(message_id)
+    """Deliver what is due: held and retried messages, messages never queued (the queue was
+    down), and messages whose worker died mid-delivery (lease expired)."""
+    services.sweep()

@@ -48,8 +48,9 @@ AMBER_SHARE = 0.25
 
 @dataclass(frozen=True)
 class Targets:
-    """The three clocks of one urgency, all measured from the order's creation and counted on
-    `calendar` (each may be changed separately by the admin)."""
+    """The three targets of one urgency, counted on `calendar`: accept and complete from the
+    order's submission, arrive from its dispatch (docs/sla.md). The migration
+    sla/0002_default_policies seeds them as policies the admin may change."""
 
     calendar: CalendarKind
     accept: dt.timedelta  # until the order is accepted (受理)

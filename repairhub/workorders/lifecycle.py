@@ -8,10 +8,11 @@ UPDATE on (status, version) that loses races cleanly (409), the event row, and t
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -69,9 +70,15 @@ def _stands(order: WorkOrder, by, relation: Relation) -> bool:
     return False
 
 
+# What only a person can do: ask for a change (he is its applicant), take over as the expert,
+# urge as the reporter. The system may take every other action (automatic dispatch,
+# auto-confirmation, rework).
+PERSON_ONLY = frozenset({Action.REQUEST_CHANGE, Action.TAKE_OVER, Action.URGE})
+
+
 def _permits(rule: Rule, order: WorkOrder, by) -> bool:
     if isinstance(by, SystemActor):
-        return True
+        return rule.action not in PERSON_ONLY
     # Anyone may act as the reporter of an order he reported himself.
     roles = by.roles | {Role.REPORTER}
     return any(role in roles and _stands(order, by, rel) for role, rel in rule.who)
@@ -103,10 +110,14 @@ def _guard_holds(guard: Guard | None, order: WorkOrder) -> bool:
         return pending_change_id(order) is not None
     if guard is Guard.EXPERT_NOT_ASSIGNEE:
         return order.expert_id is not None and order.expert_id != order.assignee_id
+    if guard is Guard.URGE_DUE:
+        return urge_refusal(order) is None
     return False
 
 
 def _guard_refusal(guard: Guard, order: WorkOrder) -> IllegalState:
+    if guard is Guard.URGE_DUE:
+        return urge_refusal(order) or IllegalState(_("现在不能催单，请稍后再试。"), code="urge")
     messages = {
         Guard.NO_PENDING_CHANGE: (
             _("工单 %(number)s 已有一条待审批的变更申请，请等调度员处理后再申请。"),
@@ -123,6 +134,59 @@ def _guard_refusal(guard: Guard, order: WorkOrder) -> IllegalState:
     }
     message, code = messages[guard]
     return IllegalState(message % {"number": order.number}, code=code)
+
+
+# --- urging (催单, TM3): how long to wait, how often a day ------------------------------------
+
+
+def _local_day_start(moment: datetime) -> datetime:
+    return timezone.localtime(moment).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def urges_today(order: WorkOrder, now: datetime | None = None) -> int:
+    """How many times the order was urged since local midnight."""
+    return Event.objects.filter(
+        order_id=order.pk,
+        code=EVENT_CODES[Action.URGE],
+        created_at__gte=_local_day_start(now or timezone.now()),
+    ).count()
+
+
+def next_urge_at(order: WorkOrder) -> datetime:
+    """The earliest time the reporter may urge: a wait after submission and after each urge."""
+    since = order.last_urged_at or order.created_at
+    return since + timedelta(minutes=settings.SUPERVISION_URGE_AFTER_MINUTES)
+
+
+def _clock(moment: datetime, now: datetime) -> str:
+    local = timezone.localtime(moment)
+    same_day = local.date() == timezone.localtime(now).date()
+    return local.strftime("%H:%M" if same_day else "%m-%d %H:%M")
+
+
+def urge_refusal(order: WorkOrder, now: datetime | None = None) -> IllegalState | None:
+    """Why the reporter may not urge now (too soon, or today's urges used up), or None."""
+    now = now or timezone.now()
+    ready = next_urge_at(order)
+    if now < ready:
+        if order.last_urged_at:
+            message = _("您已在 %(last)s 催过单，请在 %(time)s 之后再催。") % {
+                "last": _clock(order.last_urged_at, now),
+                "time": _clock(ready, now),
+            }
+        else:
+            message = _("报修提交 %(minutes)d 分钟后才能催单，请在 %(time)s 之后再试。") % {
+                "minutes": settings.SUPERVISION_URGE_AFTER_MINUTES,
+                "time": _clock(ready, now),
+            }
+        return IllegalState(message, code="urge_too_soon")
+    limit = settings.SUPERVISION_URGE_PER_DAY
+    if urges_today(order, now) >= limit:
+        return IllegalState(
+            _("每天最多催单 %(max)d 次，今天的次数已用完，请明天再试。") % {"max": limit},
+            code="urge_limit",
+        )
+    return None
 
 
 def allowed_actions(order: WorkOrder, by) -> list[str]:
@@ -297,7 +361,10 @@ def _confirm(order, by, params):
             raise InvalidInput(_("评分必须是 1 到 5 的整数。"), field="rating")
     comment = _text(params, "comment", required=False, label=_("评价"))
     changes = {"closed_at": timezone.now(), "rating": rating, "rating_comment": comment}
-    return changes, {"rating": rating, "comment": comment}
+    data: dict[str, Any] = {"rating": rating, "comment": comment}
+    if isinstance(by, SystemActor) and params.get("auto"):
+        data["auto"] = True  # nobody answered in time (feedback): never counted as a rating
+    return changes, data
 
 
 def _close(order, by, params):
@@ -582,6 +649,21 @@ def _take_over(order, by, params):
     return changes, data
 
 
+MAX_URGE_NOTE = 200  # it goes out by SMS
+
+
+def _urge(order, by, params):
+    note = _text(params, "note", required=False, label=_("催单留言"))
+    if len(note) > MAX_URGE_NOTE:
+        raise InvalidInput(_("催单留言最多 %(max)d 个字。") % {"max": MAX_URGE_NOTE}, field="note")
+    count = order.urge_count + 1
+    data: dict[str, Any] = {"urge_count": count}
+    if note:
+        data["note"] = note
+    # A plain value, not F() + 1: the conditional UPDATE on version already serialises urges.
+    return {"urge_count": count, "last_urged_at": timezone.now()}, data
+
+
 HANDLERS: dict[str, Callable[[WorkOrder, Any, dict], tuple[dict, dict]]] = {
     Action.ACCEPT: _accept,
     Action.REJECT: _reason,
@@ -604,6 +686,7 @@ HANDLERS: dict[str, Callable[[WorkOrder, Any, dict], tuple[dict, dict]]] = {
     Action.ESCALATE: _escalate,
     Action.GUIDE: _guide,
     Action.TAKE_OVER: _take_over,
+    Action.URGE: _urge,
 }
 
 

@@ -188,6 +188,9 @@ class WorkOrder(models.Model):
         related_name="expert_orders",
     )
     escalated_at = models.DateTimeField(_("转专家时间"), null=True, blank=True)
+    # TM3: the reporter's urges (催单), set by the URGE action only; counted in statistics.
+    urge_count = models.PositiveSmallIntegerField(_("催单次数"), default=0)
+    last_urged_at = models.DateTimeField(_("最近催单时间"), null=True, blank=True)
 
     idempotency_key = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False

@@ -57,6 +57,7 @@ class Action(models.TextChoices):
     ESCALATE = "escalate", _("转专家")
     GUIDE = "guide", _("专家指导")
     TAKE_OVER = "take_over", _("专家接手")
+    URGE = "urge", _("催单")
 
 
 # Event code written for each action (the timeline's vocabulary).
@@ -82,6 +83,7 @@ EVENT_CODES = {
     Action.ESCALATE: "workorder.escalated",
     Action.GUIDE: "workorder.guided",
     Action.TAKE_OVER: "workorder.taken_over",
+    Action.URGE: "workorder.urged",
 }
 EVENT_SUBMITTED = "workorder.submitted"
 EVENT_ATTACHMENT = "workorder.attachment_added"
@@ -108,6 +110,7 @@ class Guard(StrEnum):
     NO_PENDING_CHANGE = "no_pending_change"  # no change request awaits a decision
     PENDING_CHANGE = "pending_change"  # a change request awaits the dispatcher's decision
     EXPERT_NOT_ASSIGNEE = "expert_not_assignee"  # the expert has not taken the order over yet
+    URGE_DUE = "urge_due"  # the reporter waited long enough and has urges left today (TM3)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,8 @@ EXPERT = ((Role.EXPERT, Relation.EXPERT),)
 # closes a pending one (lifecycle.apply).
 CHANGE_DECIDABLE = WITH_TECHNICIAN
 ESCALATABLE = frozenset({Status.ACCEPTED}) | WITH_TECHNICIAN
+# A reporter may urge (催单) any order still waiting for its repair (TM3).
+URGEABLE = OPEN - {Status.COMPLETED}
 
 TRANSITIONS: tuple[Rule, ...] = (
     Rule(Action.ACCEPT, _s(Status.SUBMITTED), Status.ACCEPTED, DESK),
@@ -222,6 +227,9 @@ TRANSITIONS: tuple[Rule, ...] = (
         (),
         Guard.EXPERT_NOT_ASSIGNEE,
     ),
+    # Urging (催单, TM3): the state stays; the order is marked and the staff are told
+    # (repairhub/supervision). How long to wait and how often: settings.SUPERVISION_URGE_*.
+    Rule(Action.URGE, URGEABLE, None, REPORTER, (), Guard.URGE_DUE),
 )
 
 

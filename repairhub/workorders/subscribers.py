@@ -14,6 +14,7 @@ SUBSCRIBERS: list[str] = [
     "repairhub.dispatch.services.on_order_event",
     "repairhub.sla.services.on_order_event",
     "repairhub.supervision.services.on_order_event",
+    "repairhub.feedback.services.on_order_event",
 ]
 
 

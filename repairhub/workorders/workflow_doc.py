@@ -31,6 +31,8 @@ GUARD_WORDS = {
     Guard.NO_PENDING_CHANGE: "no change request awaits a decision",
     Guard.PENDING_CHANGE: "a change request awaits a decision",
     Guard.EXPERT_NOT_ASSIGNEE: "the expert is not the assignee yet",
+    Guard.URGE_DUE: "waited SUPERVISION_URGE_AFTER_MINUTES since submission and the last urge; "
+    "fewer than SUPERVISION_URGE_PER_DAY urges today",
 }
 
 
@@ -108,6 +110,11 @@ def render_markdown() -> str:
             "",
             "Experts (DP4): `escalate` sets the order's expert, who then sees the order; "
             "`take_over` makes him the assignee and leaves the order `acknowledged` in his name.",
+            "",
+            "Urging (催单, TM3): `urge` keeps the state, adds one to `urge_count` and sets "
+            "`last_urged_at`; `repairhub/supervision` tells the technician and the dispatchers "
+            "and escalates repeated urging (docs/supervision.md). Supervision also writes "
+            "`workorder.reminded` and `workorder.supervised`, events that change no state.",
             "",
         ]
     return "\n".join(lines)

@@ -57,11 +57,15 @@ def test_phone_confirm_with_stars(phone_page, world):
     p = phone_page
     p.goto(order.tracking_path)
     assert p.locator("[data-testid=label]").inner_text() == "待评价"
-    p.click("label[for=star4]")
-    p.fill("textarea[name=comment]", "师傅很准时")
     screenshot(p, "tracking-confirm")
-    p.get_by_role("button", name="确认完成").click()
-    p.locator("[data-testid=label]", has_text="已完成").wait_for()
+    p.locator("[data-testid=rate]").click()
+    p.wait_for_url(re.compile(r"/feedback/t/[\w-]+/rate/$"))
+    for name, stars in {"timeliness": 4, "quality": 4, "attitude": 5, "result": 4}.items():
+        p.click(f"label[for={name}-{stars}]")
+    p.fill("textarea[name=comment]", "师傅很准时")
+    p.click("button.submit")
+    p.get_by_text("感谢您的评价！").wait_for()
+    assert p.locator("[data-testid=label]").inner_text() == "已完成"
     order.refresh_from_db()
     assert (order.status, order.rating, order.rating_comment) == (Status.CLOSED, 4, "师傅很准时")
 

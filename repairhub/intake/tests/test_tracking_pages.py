@@ -66,12 +66,13 @@ def test_unknown_token_is_404(client, world):
 
 def test_buttons_follow_allowed_actions(client, world):
     submitted = client.get(world.order().tracking_path).content.decode()
-    completed = client.get(world.order(Status.COMPLETED).tracking_path).content.decode()
+    done = world.order(Status.COMPLETED)
+    completed = client.get(done.tracking_path).content.decode()
     dispatched = client.get(world.order(Status.DISPATCHED).tracking_path).content.decode()
-    assert "/cancel" in submitted and "/confirm" not in submitted
-    assert "/confirm" in completed and "/reopen" in completed and "/cancel" not in completed
-    assert 'class="stars"' in completed
-    assert "/cancel" not in dispatched and "/confirm" not in dispatched
+    rate = f"/feedback/t/{done.tracking_token}/rate/"
+    assert "/cancel" in submitted and "/rate/" not in submitted
+    assert rate in completed and "/reopen" in completed and "/cancel" not in completed
+    assert "/cancel" not in dispatched and "/rate/" not in dispatched
 
 
 def test_cancel_with_a_reason(client, world):

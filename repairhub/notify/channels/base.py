@@ -43,6 +43,9 @@ class Outgoing:
     params: Mapping[str, str] = field(default_factory=dict)  # template variables (SMS)
     mentions: tuple[str, ...] = ()  # robots: user ids or mobiles to @
     urgent: bool = False
+    # SMS: the provider template an administrator set for this message ("SMS_1:a,b"); it wins
+    # over the channel's `templates` setting.
+    provider_template: str = ""
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,16 @@ class TemplateSpec:
 
 def parse_templates(raw: Mapping[str, str | Mapping[str, Any]] | None) -> dict[str, TemplateSpec]:
     return {name: TemplateSpec.parse(spec) for name, spec in (raw or {}).items()}
+
+
+def template_spec(templates: Mapping[str, TemplateSpec], out: Outgoing) -> TemplateSpec | None:
+    """The provider template of `out`: the administrator's, else the settings' for its name."""
+    if out.provider_template.strip():
+        try:
+            return TemplateSpec.parse(out.provider_template)
+        except ImproperlyConfigured:
+            return None
+    return templates.get(out.template)
 
 
 def require(channel: str, **options: str) -> None:

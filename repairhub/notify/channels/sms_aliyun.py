@@ -32,6 +32,7 @@ from .base import (
     parse_templates,
     require,
     status_outcome,
+    template_spec,
 )
 
 ENDPOINT = "https://dysmsapi.aliyuncs.com/"
@@ -134,7 +135,7 @@ class AliyunSms(HttpChannel):
 
     def signed_params(self, out: Outgoing) -> dict[str, str] | Outcome:
         """Every query parameter of the request, Signature included."""
-        spec = self.templates.get(out.template)
+        spec = template_spec(self.templates, out)
         if spec is None:
             return Outcome.failed(
                 f"template_not_configured: {out.template or '(none)'}", retry=False

@@ -27,6 +27,7 @@ from .base import (
     parse_templates,
     require,
     status_outcome,
+    template_spec,
 )
 
 ENDPOINT = "https://sms.tencentcloudapi.com/"
@@ -156,7 +157,7 @@ class TencentSms(HttpChannel):
 
     def request_parts(self, out: Outgoing) -> tuple[bytes, dict[str, str]] | Outcome:
         """The body and headers of the signed request."""
-        spec = self.templates.get(out.template)
+        spec = template_spec(self.templates, out)
         if spec is None:
             return Outcome.failed(
                 f"template_not_configured: {out.template or '(none)'}", retry=False

@@ -94,6 +94,36 @@ def event_details(data: dict) -> list[tuple[str, str]]:
         rows.append((_("评分"), _("%(n)s 星") % {"n": data["rating"]}))
     if data.get("change_closed"):
         rows.append((_("变更申请"), _("待审批的变更申请已自动关闭")))
+    rows += _supervision_details(data)
+    return rows
+
+
+def _supervision_details(data: dict) -> list[tuple[str, str]]:
+    """Reminders, urges, SLA breaches and escalations (repairhub/supervision, repairhub/sla)."""
+    rows: list[tuple[str, str]] = []
+    if data.get("reminder"):
+        rows.append((_("提醒次数"), _("第 %(n)s 次") % {"n": data["reminder"]}))
+    if data.get("asks_result"):
+        rows.append((_("提醒内容"), _("请维修人员报告维修结果")))
+    if data.get("urge_count"):
+        rows.append((_("催单次数"), str(data["urge_count"])))
+    levels = {1: _("班组长"), 2: _("主管")}
+    if data.get("level") in levels:
+        rows.append((_("督办对象"), levels[data["level"]]))
+    causes = {
+        "sla_breach": _("超过服务时限"),
+        "urges": _("报修人多次催单"),
+        "unresolved": _("督办后仍未解决"),
+    }
+    if data.get("cause") in causes:
+        rows.append((_("督办原因"), causes[data["cause"]]))
+    clocks = {"accept": _("受理"), "arrive": _("到场"), "complete": _("完成")}
+    if data.get("clock") in clocks:
+        rows.append((_("超时环节"), clocks[data["clock"]]))
+    if data.get("due_at"):
+        rows.append((_("时限"), _local_time(data["due_at"])))
+    if data.get("notified"):
+        rows.append((_("已通知"), "、".join(str(n) for n in data["notified"])))
     return rows
 
 

@@ -171,12 +171,14 @@ def labels(roles, path="/"):
 
 def test_nav_items_by_role():
     assert [label for label, _ in labels({Role.REPORTER})] == ["我要报修", "我的报修"]
-    assert [label for label, _ in labels({Role.AGENT})] == ["值班台", "工单查询"]
+    assert [label for label, _ in labels({Role.AGENT})] == ["值班台", "回访", "投诉", "工单查询"]
     assert [label for label, _ in labels({Role.DISPATCHER})] == [
         "调度台",
         "变更审批",
         "实时地图",
         "派工计划",
+        "督办看板",
+        "统计分析",
         "工单查询",
     ]
     assert [label for label, _ in labels({Role.TEAM_LEAD, Role.TECHNICIAN})] == [
@@ -184,13 +186,31 @@ def test_nav_items_by_role():
         "我的工单",
         "抢单池",
         "实时地图",
+        "督办看板",
+        "统计分析",
+        "督查",
         "工单查询",
     ]
     assert [label for label, _ in labels({Role.TECHNICIAN})] == ["我的工单", "抢单池"]
     assert [label for label, _ in labels({Role.EXPERT})] == ["我的工单", "专家工单"]
-    assert [label for label, _ in labels({Role.MANAGER})] == ["实时地图", "工单查询"]
-    assert [label for label, _ in labels({Role.QC_INSPECTOR})] == ["工单查询"]
-    assert [label for label, _ in labels({Role.ADMIN})] == ["工单查询"]
+    assert [label for label, _ in labels({Role.MANAGER})] == [
+        "实时地图",
+        "督办看板",
+        "统计分析",
+        "回访",
+        "投诉",
+        "质检",
+        "督查",
+        "上报事项",
+        "工单查询",
+    ]
+    assert [label for label, _ in labels({Role.QC_INSPECTOR})] == ["质检", "督查", "工单查询"]
+    assert [label for label, _ in labels({Role.ADMIN})] == [
+        "督办看板",
+        "统计分析",
+        "投诉",
+        "工单查询",
+    ]
     assert labels({Role.STOREKEEPER}) == []
 
 

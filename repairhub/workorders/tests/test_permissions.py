@@ -140,6 +140,11 @@ SITUATIONS = [
         Situation(Action.TAKE_OVER, state, S.ACKNOWLEDGED, EXPERT, "escalated")
         for state in (S.ACCEPTED, *WITH_TECH)
     ),
+    # Urging (催单): the reporter only, once the wait is over (the test sets it to zero).
+    *(
+        Situation(Action.URGE, state, state, REPORTER)
+        for state in (S.SUBMITTED, S.ACCEPTED, *WITH_TECH)
+    ),
 ]
 
 # Refused with 409 instead of 403: they may cancel, but only before a technician is sent.
@@ -172,6 +177,7 @@ EVENT_CODE = {
     Action.ESCALATE: "workorder.escalated",
     Action.GUIDE: "workorder.guided",
     Action.TAKE_OVER: "workorder.taken_over",
+    Action.URGE: "workorder.urged",
 }
 
 
@@ -288,7 +294,9 @@ def snapshot(order):
 
 # --- the matrix ---------------------------------------------------------------------------
 @pytest.mark.parametrize("situation", SITUATIONS, ids=lambda s: s.id)
-def test_each_persona_may_or_may_not_take_the_action(cast, situation, subtests):
+def test_each_persona_may_or_may_not_take_the_action(cast, situation, subtests, settings):
+    # Urging waits SUPERVISION_URGE_AFTER_MINUTES after submission; here only who may counts.
+    settings.SUPERVISION_URGE_AFTER_MINUTES = 0
     order = follower = None
     for name in PERSONAS:
         if order is None:

@@ -361,3 +361,20 @@ def test_notes_with_a_nul_character_are_refused_as_input(world):
         apply(order, Action.PROGRESS, by=world.technician, params={"note": "坏\x00了"})
     assert refusal.value.field == "note"
     assert order.events.filter(code="workorder.progress").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "action"),
+    [
+        (Status.IN_PROGRESS, Action.REQUEST_CHANGE),
+        (Status.DISPATCHED, Action.URGE),
+    ],
+)
+def test_the_system_does_not_act_as_a_person(world, status, action):
+    # Found by the random walk: the system "requesting a change" crashed instead of refusing.
+    order = world.order(status)
+    assert action not in allowed_actions(order, SYSTEM)
+    before = order.events.count()
+    with pytest.raises(OrderError):
+        apply(order, action, by=SYSTEM, params={"reason": "系统", "kind": "measures"})
+    assert order.events.count() == before

@@ -1,0 +1,173 @@
+"""Monthly appraisal (AN5): the weights the admin sets, and each month's frozen snapshot.
+
+A month is computed into `AppraisalMonth` + one `AppraisalRow` per technician, holding the
+figures and the score as they were; a manager's signature freezes it. Later edits to orders
+change live figures, never a signed month. Written only through services.py.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def _weight(label):
+    return models.PositiveSmallIntegerField(
+        label, default=0, validators=[MaxValueValidator(100)], help_text=_("0 表示不计入。")
+    )
+
+
+def _hours(label, default):
+    return models.FloatField(label, default=default, validators=[MinValueValidator(0)])
+
+
+class AppraisalWeights(models.Model):
+    """How much each criterion counts (one row, edited in the admin).
+
+    Each criterion gives a sub-score from 0 to 100; the month's score is their mean weighted by
+    these numbers, over the criteria that have data for the technician.
+    """
+
+    arrival = _weight(_("派工到到场时间"))
+    completion = _weight(_("报修到完成时间"))
+    success = _weight(_("维修成功率"))
+    satisfaction = _weight(_("满意度"))
+    on_time = _weight(_("按时完成率"))
+    rework = _weight(_("返修"))
+    qc_failures = _weight(_("质检不合格"))
+    complaints = _weight(_("投诉"))
+    arrival_good_hours = _hours(_("到场满分时间（小时）"), 1)
+    arrival_bad_hours = _hours(_("到场零分时间（小时）"), 8)
+    completion_good_hours = _hours(_("完成满分时间（小时）"), 24)
+    completion_bad_hours = _hours(_("完成零分时间（小时）"), 96)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("考核权重")
+        verbose_name_plural = _("考核权重")
+
+    def __str__(self) -> str:
+        return str(_("考核权重"))
+
+    DEFAULTS = {
+        "arrival": 15,
+        "completion": 15,
+        "success": 20,
+        "satisfaction": 20,
+        "on_time": 15,
+        "rework": 5,
+        "qc_failures": 5,
+        "complaints": 5,
+    }
+
+    @classmethod
+    def current(cls) -> AppraisalWeights:
+        """The admin's row (migration 0002 creates it), or the defaults if it was removed."""
+        row = cls.objects.order_by("pk").first()
+        return row if row is not None else cls(**cls.DEFAULTS)
+
+    def clean(self) -> None:
+        if self.arrival_bad_hours <= self.arrival_good_hours:
+            raise ValidationError({"arrival_bad_hours": _("零分时间必须长于满分时间。")})
+        if self.completion_bad_hours <= self.completion_good_hours:
+            raise ValidationError({"completion_bad_hours": _("零分时间必须长于满分时间。")})
+        if not any(getattr(self, name) for name in self.DEFAULTS):
+            raise ValidationError(_("至少要有一项权重大于 0。"))
+
+    def as_dict(self) -> dict:
+        keys = [*self.DEFAULTS, "arrival_good_hours", "arrival_bad_hours"]
+        keys += ["completion_good_hours", "completion_bad_hours"]
+        return {k: getattr(self, k) for k in keys}
+
+
+class AppraisalStatus(models.TextChoices):
+    DRAFT = "draft", _("待签字")  # computed; may be recomputed, which replaces it
+    SIGNED = "signed", _("已签字")  # a manager signed it off; frozen for good
+
+
+class AppraisalMonth(models.Model):
+    month = models.DateField(_("月份"), unique=True, help_text=_("该月第一天"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=AppraisalStatus.choices, default=AppraisalStatus.DRAFT
+    )
+    # Bumped by every computation: signing names the version the manager saw.
+    version = models.PositiveIntegerField(default=1)
+    weights = models.JSONField(_("所用权重"), default=dict)
+    min_orders = models.PositiveSmallIntegerField(_("最少工单数"))
+    computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+    computed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("计算人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    signed_at = models.DateTimeField(_("签字时间"), null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签字人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("月度考核")
+        verbose_name_plural = _("月度考核")
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status == AppraisalStatus.SIGNED
+
+    @property
+    def label(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+
+class AppraisalRow(models.Model):
+    """One technician's month: the figures as computed, the sub-scores and the score."""
+
+    appraisal = models.ForeignKey(AppraisalMonth, on_delete=models.CASCADE, related_name="rows")
+    technician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("维修人员"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    name = models.CharField(_("姓名"), max_length=60)  # as it was that month
+    orders = models.PositiveIntegerField(_("完成工单"))
+    successes = models.PositiveIntegerField(_("维修成功"))
+    success_rate = models.FloatField(_("成功率"), null=True)
+    arrival_hours = models.FloatField(_("平均到场（小时）"), null=True)
+    completion_hours = models.FloatField(_("平均完成（小时）"), null=True)
+    rated = models.PositiveIntegerField(_("评价数"))
+    mean_rating = models.FloatField(_("平均评分"), null=True)
+    with_deadline = models.PositiveIntegerField(_("有时限工单"))
+    on_time = models.PositiveIntegerField(_("按时完成"))
+    on_time_rate = models.FloatField(_("按时率"), null=True)
+    rework = models.PositiveIntegerField(_("返修"))
+    qc_failures = models.PositiveIntegerField(_("质检不合格"))
+    complaints = models.PositiveIntegerField(_("投诉"))
+    sub_scores = models.JSONField(_("分项得分"), default=dict)
+    score = models.FloatField(_("得分"))
+    rank = models.PositiveIntegerField(_("名次"), null=True, help_text=_("样本不足时为空"))
+
+    class Meta:
+        verbose_name = _("考核明细")
+        verbose_name_plural = _("考核明细")
+        ordering = ["appraisal", "-score", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["appraisal", "technician"], name="appraisal_row_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appraisal} {self.name}"

@@ -1,0 +1,572 @@
+"""The dashboard's figures (AN1, AN6) and the orders behind each one (drill-down).
+
+Every figure is an aggregate computed in the database (GROUP BY over the order table with
+native date and duration expressions, see expressions.py) from one of a few named sets of
+orders, each tied to the time that puts an order in a period:
+
+| set          | an order is in the period when …                     | figures                       |
+|--------------|------------------------------------------------------|-------------------------------|
+| `reported`   | it was reported (created_at)                         | volume                        |
+| `completed`  | its repair was completed (completed_at)              | fault types, repair times     |
+| `deadline`   | completed in the period and had a deadline (due_at)  | on-time rate                  |
+| `rated`      | it was closed with a rating (closed_at)              | satisfaction                  |
+| `backlog`    | it is open now (the period does not apply)           | backlog by state              |
+| `registered` | an agent registered it at the desk (created_at)      | agents' workload              |
+| `dispatched` | its first dispatch happened (the event's time)       | dispatchers' ranking          |
+
+`orders_behind()` returns exactly the set a figure was computed from, so a drill-down lists
+the orders that make a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import (
+    Avg,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+)
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from repairhub.accounts.models import Team, User
+from repairhub.places.models import Place
+from repairhub.workorders.errors import InvalidInput
+from repairhub.workorders.models import Category, Channel, Event, Result, WorkOrder
+from repairhub.workorders.states import EVENT_CODES, OPEN, Action, Status
+
+from .expressions import LocalBucket, Seconds, medians
+from .periods import Filters, Period
+
+EVENT_DISPATCHED = EVENT_CODES[Action.DISPATCH]
+HOUR = 3600.0
+# More series than this in one chart are summed up as "其他".
+MAX_SERIES = 10
+OTHER = "other"
+NONE = "none"
+
+
+class Figure:
+    REPORTED = "reported"
+    COMPLETED = "completed"
+    DEADLINE = "deadline"
+    RATED = "rated"
+    BACKLOG = "backlog"
+    REGISTERED = "registered"
+    DISPATCHED = "dispatched"
+
+
+FIGURES = {
+    Figure.REPORTED: "created_at",
+    Figure.COMPLETED: "completed_at",
+    Figure.DEADLINE: "completed_at",
+    Figure.RATED: "closed_at",
+    Figure.BACKLOG: "",
+    Figure.REGISTERED: "created_at",
+    Figure.DISPATCHED: "",  # the first dispatch event's time
+}
+SPLITS = ("category", "channel", "place", "team")
+
+# Durations measured on an order.
+REPAIR_SECONDS = Seconds("completed_at", "received_at")  # report to completion
+ON_SITE_SECONDS = Seconds("completed_at", "arrived_at")
+ARRIVAL_SECONDS = Seconds("arrived_at", "dispatched_at")
+# Late: completed after the deadline. When the SLA clocks (repairhub/sla) are the source of
+# deadlines, this is the one expression to replace (docs/analytics.md, "On time").
+LATE = Q(completed_at__gt=F("due_at"))
+
+
+def in_hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / HOUR, 2)
+
+
+def share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# --- the sets ----------------------------------------------------------------------------------
+
+
+def in_scope(f: Filters) -> QuerySet[WorkOrder]:
+    """Orders matching the filters, whatever their time."""
+    qs = WorkOrder.objects.all()
+    if f.category is not None:
+        ids = [f.category.pk, *f.category.children.values_list("pk", flat=True)]
+        qs = qs.filter(category_id__in=ids)
+    if f.channel:
+        qs = qs.filter(channel=f.channel)
+    if f.place is not None:
+        qs = qs.filter(place_id__in=Place.objects.within(f.place).values("pk"))
+    if f.team is not None:
+        qs = qs.filter(assignee__team=f.team)
+    if f.teams is not None:
+        qs = qs.filter(assignee__team_id__in=f.teams)
+    return qs
+
+
+def _between(qs: QuerySet, field: str, start, end) -> QuerySet:
+    return qs.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+
+
+def reported(period: Period, f: Filters) -> QuerySet[WorkOrder]:
+    return _between(in_scope(f), "created_at", period.start_at, period.end_at)
+
+
+def completed(period: Period, f: Filters) -> QuerySet[WorkOrder]:
+    """Orders whose repair was completed in the period (a reopened order has no completion
+    until it is completed again)."""
+    return _between(in_scope(f), "completed_at", period.start_at, period.end_at)
+
+
+def with_deadline(period: Period, f: Filters) -> QuerySet[WorkOrder]:
+    return completed(period, f).filter(due_at__isnull=False)
+
+
+def rated(period: Period, f: Filters) -> QuerySet[WorkOrder]:
+    return _between(in_scope(f), "closed_at", period.start_at, period.end_at).filter(
+        rating__isnull=False
+    )
+
+
+def backlog_orders(f: Filters) -> QuerySet[WorkOrder]:
+    return in_scope(f).filter(status__in=OPEN)
+
+
+def registered(period: Period, f: Filters) -> QuerySet[WorkOrder]:
+    return reported(period, f).filter(registered_by__isnull=False)
+
+
+def first_dispatches(start, end) -> QuerySet[Event]:
+    """Each order's first dispatch, when it happened between start and end. Later dispatches
+    (after a decline or a reopening) would count the technician's time as the dispatcher's."""
+    earlier = Event.objects.filter(
+        order=OuterRef("order"), code=EVENT_DISPATCHED, id__lt=OuterRef("id")
+    )
+    return _between(Event.objects.filter(code=EVENT_DISPATCHED), "created_at", start, end).filter(
+        ~Exists(earlier)
+    )
+
+
+# --- dashboard figures -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Label:
+    key: str
+    label: str
+
+
+def _category_rollup(f: Filters):
+    """Map a leaf category id to the series it belongs to: top-level categories without a
+    category filter, the filtered category's children with one."""
+    cats = {c.pk: c for c in Category.objects.all()}
+
+    def key(cat_id: int) -> Label:
+        cat = cats[cat_id]
+        if f.category is None and cat.parent_id:
+            cat = cats[cat.parent_id]
+        return Label(str(cat.pk), str(cat))
+
+    return key
+
+
+def _place_rollup(place_ids, f: Filters):
+    """Map a place id to the node one level below the filtered place (the top level without a
+    place filter); an order at the filtered place itself stays there."""
+    paths = dict(Place.objects.filter(pk__in=[p for p in place_ids if p]).values_list("pk", "path"))
+    depth = len(f.place.path.split("/")) if f.place is not None else 0
+    wanted = {}
+    for pk, path in paths.items():
+        codes = path.split("/")
+        wanted[pk] = codes[min(depth, len(codes) - 1)]
+    nodes = {p.code: p for p in Place.objects.filter(code__in=set(wanted.values()))}
+
+    def key(place_id: int | None) -> Label:
+        if place_id is None:
+            return Label(NONE, _("未选地点"))
+        node = nodes[wanted[place_id]]
+        return Label(str(node.pk), node.full_name or node.name)
+
+    return key
+
+
+def _team_rollup():
+    teams = dict(Team.objects.values_list("pk", "name"))
+
+    def key(team_id: int | None) -> Label:
+        if team_id is None:
+            return Label(NONE, _("未派工或无班组"))
+        return Label(str(team_id), teams[team_id])
+
+    return key
+
+
+def _split_key(split: str):
+    return {
+        "category": F("category_id"),
+        "channel": F("channel"),
+        "place": F("place_id"),
+        "team": F("assignee__team_id"),
+    }.get(split, Value(""))
+
+
+def volume(period: Period, f: Filters, split: str = "") -> dict:
+    """Orders reported per bucket, one series per category, channel, place or team."""
+    if split and split not in SPLITS:
+        raise InvalidInput(
+            _("分组只能是：类别、渠道、地点、班组（category、channel、place、team）。"),
+            field="split",
+        )
+    rows = list(
+        reported(period, f)
+        .order_by()
+        .annotate(b=LocalBucket("created_at", period.grain, period), k=_split_key(split))
+        .values("b", "k")
+        .annotate(n=Count("pk"))
+    )
+    if split == "category":
+        label = _category_rollup(f)
+    elif split == "place":
+        label = _place_rollup({r["k"] for r in rows}, f)
+    elif split == "team":
+        label = _team_rollup()
+    elif split == "channel":
+        names = dict(Channel.choices)
+
+        def label(k):
+            return Label(k, str(names.get(k, k)))
+    else:
+
+        def label(k):
+            return Label("", _("报修量"))
+
+    buckets = period.buckets()
+    index = {b: i for i, b in enumerate(buckets)}
+    series: dict[str, dict] = {}
+    for r in rows:
+        lab = label(r["k"])
+        s = series.setdefault(
+            lab.key, {"key": lab.key, "label": lab.label, "data": [0] * len(buckets)}
+        )
+        s["data"][index[r["b"]]] += r["n"]
+    ordered = sorted(series.values(), key=lambda s: (-sum(s["data"]), s["label"]))
+    for s in ordered:
+        s["total"] = sum(s["data"])
+    if len(ordered) > MAX_SERIES:
+        rest = ordered[MAX_SERIES - 1 :]
+        other = {
+            "key": OTHER,
+            "label": _("其他"),
+            "data": [sum(s["data"][i] for s in rest) for i in range(len(buckets))],
+            "total": sum(s["total"] for s in rest),
+        }
+        ordered = [*ordered[: MAX_SERIES - 1], other]
+    if not split and not ordered:
+        ordered = [{"key": "", "label": _("报修量"), "data": [0] * len(buckets), "total": 0}]
+    return {
+        "split": split,
+        "buckets": [b.isoformat() for b in buckets],
+        "series": ordered,
+        "total": sum(s["total"] for s in ordered),
+    }
+
+
+def backlog(f: Filters, *, now=None) -> dict:
+    """Open orders now, by state, and how many of them are past their deadline."""
+    now = now or timezone.now()
+    counts = dict(
+        backlog_orders(f)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    overdue = backlog_orders(f).filter(due_at__lt=now).count()
+    states = [
+        {"status": s.value, "label": str(s.label), "count": counts.get(s.value, 0)}
+        for s in Status
+        if s in OPEN
+    ]
+    return {"total": sum(counts.values()), "overdue": overdue, "states": states}
+
+
+def on_time(period: Period, f: Filters) -> dict:
+    """Of the orders completed in the period that had a deadline, the share completed by it."""
+    rows = (
+        with_deadline(period, f)
+        .order_by()
+        .annotate(b=LocalBucket("completed_at", period.grain, period))
+        .values("b")
+        .annotate(n=Count("pk"), late=Count("pk", filter=LATE))
+    )
+    by_bucket = {r["b"]: r for r in rows}
+    buckets = []
+    for b in period.buckets():
+        r = by_bucket.get(b, {"n": 0, "late": 0})
+        buckets.append(
+            {
+                "bucket": b.isoformat(),
+                "with_deadline": r["n"],
+                "on_time": r["n"] - r["late"],
+                "rate": share(r["n"] - r["late"], r["n"]),
+            }
+        )
+    n = sum(b["with_deadline"] for b in buckets)
+    good = sum(b["on_time"] for b in buckets)
+    return {
+        "with_deadline": n,
+        "on_time": good,
+        "late": n - good,
+        "rate": share(good, n),
+        "buckets": buckets,
+    }
+
+
+def satisfaction(period: Period, f: Filters) -> dict:
+    """Ratings (1–5) given in the period: mean and count per bucket, and how many of each."""
+    qs = rated(period, f).order_by()
+    rows = (
+        qs.annotate(b=LocalBucket("closed_at", period.grain, period))
+        .values("b")
+        .annotate(n=Count("pk"), mean=Avg("rating"))
+    )
+    by_bucket = {r["b"]: r for r in rows}
+    dist = dict(qs.values_list("rating").annotate(n=Count("pk")).values_list("rating", "n"))
+    buckets = []
+    for b in period.buckets():
+        r = by_bucket.get(b)
+        buckets.append(
+            {
+                "bucket": b.isoformat(),
+                "rated": r["n"] if r else 0,
+                "mean": round(r["mean"], 2) if r else None,
+            }
+        )
+    n = sum(dist.values())
+    total = sum(k * v for k, v in dist.items())
+    return {
+        "rated": n,
+        "mean": round(total / n, 2) if n else None,
+        "distribution": [{"rating": k, "count": dist.get(k, 0)} for k in range(1, 6)],
+        "buckets": buckets,
+    }
+
+
+def fault_types(period: Period, f: Filters) -> dict:
+    """Per category: orders reported, and for orders completed in the period the mean, median
+    and longest time from report (received_at) to completion, in hours."""
+    done = completed(period, f)
+    stats = {
+        r["category_id"]: r
+        for r in done.order_by()
+        .values("category_id")
+        .annotate(
+            n=Count("pk"),
+            ok=Count("pk", filter=Q(result=Result.SUCCESS)),
+            mean=Avg(REPAIR_SECONDS),
+            longest=Max(REPAIR_SECONDS),
+        )
+    }
+    middle = medians(done, F("category_id"), REPAIR_SECONDS)
+    new = dict(
+        reported(period, f)
+        .order_by()
+        .values_list("category_id")
+        .annotate(n=Count("pk"))
+        .values_list("category_id", "n")
+    )
+    cats = Category.objects.select_related("parent").in_bulk(set(stats) | set(new))
+    rows = []
+    for pk, cat in cats.items():
+        s = stats.get(pk, {})
+        rows.append(
+            {
+                "key": str(pk),
+                "code": cat.code,
+                "name": str(cat),
+                "reported": new.get(pk, 0),
+                "completed": s.get("n", 0),
+                "success_rate": share(s.get("ok", 0), s.get("n", 0)),
+                "mean_hours": in_hours(s.get("mean")),
+                "median_hours": in_hours(middle.get(pk)),
+                "longest_hours": in_hours(s.get("longest")),
+            }
+        )
+    rows.sort(key=lambda r: (-r["reported"], -r["completed"], r["name"]))
+    overall = done.order_by().aggregate(mean=Avg(REPAIR_SECONDS), longest=Max(REPAIR_SECONDS))
+    all_middle = medians(done, Value(1), REPAIR_SECONDS).get(1)
+    return {
+        "rows": rows,
+        "total": {
+            "reported": sum(new.values()),
+            "completed": sum(s["n"] for s in stats.values()),
+            "mean_hours": in_hours(overall["mean"]),
+            "median_hours": in_hours(all_middle),
+            "longest_hours": in_hours(overall["longest"]),
+        },
+    }
+
+
+def dashboard(period: Period, f: Filters, *, split: str = "", now=None) -> dict:
+    """Every dashboard figure for one period and set of filters."""
+    faults = fault_types(period, f)
+    done = (
+        completed(period, f)
+        .order_by()
+        .aggregate(n=Count("pk"), ok=Count("pk", filter=Q(result=Result.SUCCESS)))
+    )
+    return {
+        "period": period.as_params(),
+        "filters": f.as_params(),
+        "summary": {
+            "reported": faults["total"]["reported"],
+            "completed": done["n"],
+            "success_rate": share(done["ok"], done["n"]),
+            "mean_repair_hours": faults["total"]["mean_hours"],
+        },
+        "volume": volume(period, f, split),
+        "backlog": backlog(f, now=now),
+        "on_time": on_time(period, f),
+        "satisfaction": satisfaction(period, f),
+        "fault_types": faults,
+    }
+
+
+# --- drill-down --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drill:
+    """Which figure, and which part of it: a bucket, one value of a dimension, a flag."""
+
+    figure: str
+    bucket: date | None = None
+    dim: str = ""
+    key: str = ""
+    flag: str = ""
+
+    def as_params(self) -> dict[str, str]:
+        params = {
+            "figure": self.figure,
+            "bucket": self.bucket.isoformat() if self.bucket else "",
+            "dim": self.dim,
+            "key": self.key,
+            "flag": self.flag,
+        }
+        return {k: v for k, v in params.items() if v}
+
+
+DIMS = (*SPLITS, "status", "assignee", "agent", "dispatcher", "rating")
+FLAGS = ("late", "on_time", "success", "failed", "first_contact")
+
+
+def _bad(field: str):
+    return InvalidInput(_("下钻参数 %(field)s 不正确。") % {"field": field}, field=field)
+
+
+def _int_key(key: str) -> int:
+    if not key.isdigit():
+        raise _bad("key")
+    return int(key)
+
+
+def _by_dim(qs: QuerySet, dim: str, key: str, f: Filters, events: QuerySet | None) -> QuerySet:
+    # A series of the filtered category or place itself holds only the orders right there
+    # (its children have their own series); any other key means everything under it.
+    if dim == "category":
+        pk = _int_key(key)
+        if f.category is not None and f.category.pk == pk:
+            return qs.filter(category_id=pk)
+        return qs.filter(Q(category_id=pk) | Q(category__parent_id=pk))
+    if dim == "channel":
+        return qs.filter(channel=key)
+    if dim == "place":
+        if key == NONE:
+            return qs.filter(place__isnull=True)
+        place = Place.objects.filter(pk=_int_key(key)).first()
+        if place is None:
+            raise _bad("key")
+        if f.place is not None and f.place.pk == place.pk:
+            return qs.filter(place_id=place.pk)
+        return qs.filter(place_id__in=Place.objects.within(place).values("pk"))
+    if dim == "team":
+        if key == NONE:
+            return qs.filter(Q(assignee__isnull=True) | Q(assignee__team__isnull=True))
+        return qs.filter(assignee__team_id=_int_key(key))
+    if dim == "status":
+        if key not in Status.values:
+            raise _bad("key")
+        return qs.filter(status=key)
+    if dim == "assignee":
+        return qs.filter(assignee_id=_int_key(key))
+    if dim == "agent":
+        return qs.filter(registered_by_id=_int_key(key))
+    if dim == "rating":
+        return qs.filter(rating=_int_key(key))
+    if dim == "dispatcher":
+        if events is None:
+            raise _bad("dim")
+        actor = None if key == NONE else _int_key(key)
+        return qs.filter(pk__in=events.filter(actor_id=actor).values("order_id"))
+    raise _bad("dim")
+
+
+FIRST_CONTACT = Q(status__in=[Status.COMPLETED, Status.CLOSED], reopen_count=0) & (
+    Q(result=Result.SUCCESS) | Q(dispatched_at__isnull=True)
+)
+
+
+def orders_behind(period: Period, f: Filters, drill: Drill) -> QuerySet[WorkOrder]:
+    """The orders a figure (or one part of it) was computed from."""
+    if drill.figure not in FIGURES:
+        raise _bad("figure")
+    if drill.dim and drill.dim not in DIMS:
+        raise _bad("dim")
+    if drill.flag and drill.flag not in FLAGS:
+        raise _bad("flag")
+    start, end = period.start_at, period.end_at
+    if drill.bucket is not None:
+        if drill.bucket not in period.buckets():
+            raise _bad("bucket")
+        start, end = period.bucket_range(drill.bucket)
+    field = FIGURES[drill.figure]
+    events = None
+    if drill.figure == Figure.BACKLOG:
+        qs = backlog_orders(f)
+    elif drill.figure == Figure.DISPATCHED:
+        events = first_dispatches(start, end)
+        qs = in_scope(f).filter(pk__in=events.values("order_id"))
+    else:
+        qs = _between(in_scope(f), field, start, end)
+        if drill.figure == Figure.DEADLINE:
+            qs = qs.filter(due_at__isnull=False)
+        elif drill.figure == Figure.RATED:
+            qs = qs.filter(rating__isnull=False)
+        elif drill.figure == Figure.REGISTERED:
+            qs = qs.filter(registered_by__isnull=False)
+    if drill.dim:
+        qs = _by_dim(qs, drill.dim, drill.key, f, events)
+    if drill.flag == "late":
+        qs = qs.filter(due_at__isnull=False).filter(LATE)
+    elif drill.flag == "on_time":
+        qs = qs.filter(due_at__isnull=False).exclude(LATE)
+    elif drill.flag == "success":
+        qs = qs.filter(result=Result.SUCCESS)
+    elif drill.flag == "failed":
+        qs = qs.filter(result=Result.FAILED)
+    elif drill.flag == "first_contact":
+        qs = qs.filter(FIRST_CONTACT)
+    order = f"-{field}" if field else "-created_at"
+    return qs.for_listing().order_by(order, "-pk")
+
+
+def user_names(ids) -> dict[int, User]:
+    return User.objects.in_bulk([i for i in ids if i is not None])

@@ -1,0 +1,17 @@
+"""Default message texts of dispatch, registered with notify at start-up (apps.py)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_noop
+
+from repairhub.notify.texts import register
+
+UNASSIGNED = "dispatch.unassigned"
+
+
+def register_all() -> None:
+    register(
+        UNASSIGNED,
+        gettext_noop("【报修云】工单 %(number)s 无人可派：%(why)s。请人工派工。"),
+        params=("number", "why"),
+    )
