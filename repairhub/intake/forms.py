@@ -20,6 +20,7 @@ from repairhub.workorders.errors import OrderError
 from repairhub.workorders.models import Category, Channel, Urgency, WorkOrder
 from repairhub.workorders.queries import open_duplicates
 
+from .rework import confirmed_original
 from .services import Report
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
@@ -43,6 +44,11 @@ def lookup_place(code: str | None) -> Place | None:
 def lookup_category(code: str | None) -> Category | None:
     code = (code or "").strip()
     return Category.objects.for_reporters().filter(code=code).first() if code else None
+
+
+def active_category(code: str | None) -> Category | None:
+    code = (code or "").strip()
+    return Category.objects.active().filter(code=code).first() if code else None
 
 
 def category_choices(*, staff: bool) -> list:
@@ -110,14 +116,36 @@ class ServiceErrorsMixin:
         self.add_error(field, err.message)  # type: ignore[attr-defined]
 
 
+def rework_fields() -> tuple[forms.CharField, forms.BooleanField]:
+    """The warranty rework proposal (intake/rework.py): the number shown, and the box."""
+    return (
+        forms.CharField(required=False, max_length=40, widget=forms.HiddenInput),
+        forms.BooleanField(required=False, label=_("这是同一问题的返修")),
+    )
+
+
+class ReworkMixin:
+    def rework_original(self) -> WorkOrder | None:
+        """After is_valid(): the closed order to link the new one to, looked up again from
+        the posted place and category; None unless the box was ticked for that very order."""
+        d = self.cleaned_data  # type: ignore[attr-defined]
+        return confirmed_original(
+            lookup_place(d.get("place")),
+            active_category(d.get("category")),
+            shown=d.get("rework_of", ""),
+            accepted=bool(d.get("rework")),
+        )
+
+
 def _phone(value: str) -> str:
     return normalize_phone(value)
 
 
-class ReportForm(ServiceErrorsMixin, forms.Form):
+class ReportForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
     """The reporter's form (IN1, IN2). `locked_place` comes from the QR code and is not editable."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    rework_of, rework = rework_fields()
     place = forms.CharField(required=False, max_length=40)
     address = forms.CharField(
         label=_("详细地址"),
@@ -284,10 +312,11 @@ class DeskActionForm(forms.Form):
     reason = forms.CharField(required=False, max_length=2000)
 
 
-class DeskForm(ServiceErrorsMixin, forms.Form):
+class DeskForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
     """Phone and walk-in registration by the agent (IN3, IN4)."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    rework_of, rework = rework_fields()
     channel = forms.ChoiceField(
         label=_("渠道"),
         choices=[(Channel.PHONE, Channel.PHONE.label), (Channel.WALK_IN, Channel.WALK_IN.label)],

@@ -3,11 +3,13 @@ tracking page, "my orders", and the agent desk. Glue only: parse → access → 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -19,6 +21,7 @@ from repairhub.accounts.roles import Role
 from repairhub.places.models import Place
 from repairhub.workorders import queries
 from repairhub.workorders.access import access_work_order, order_for_token, visible_orders
+from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.errors import NotVisible, OrderError
 from repairhub.workorders.lifecycle import allowed_actions, urge_refusal
 from repairhub.workorders.models import Channel, Result
@@ -31,14 +34,17 @@ from .forms import (
     FollowForm,
     ReportForm,
     TrackActionForm,
+    active_category,
     lookup_category,
     lookup_place,
     place_levels,
 )
+from .rework import link_new_order, offer
 from .services import submit_report
 
 DESK_ROLES = frozenset({Role.AGENT, Role.DISPATCHER, Role.ADMIN})
 REPORT_PAGE = "intake/report_form.html"
+REWORK_PARTIAL = "intake/_rework.html"
 TRACK_PAGE = "intake/order_tracking.html"
 DESK_PAGE = "intake/desk_agent.html"
 QUEUE_SIZE = 50
@@ -71,8 +77,25 @@ def _report_page(request, form: ReportForm, *, follow_error: str = "", status: i
         "levels": [] if form.locked_place else place_levels(place),
         "duplicates": queries.open_duplicates(place, category),
         "follow_error": follow_error,
+        **_rework_context(
+            reverse("intake:rework"), "#report-form", place, category, _form_data(form)
+        ),
     }
     return render(request, REPORT_PAGE, context, status=status)
+
+
+def _form_data(form) -> Mapping:
+    """What the page shows again: the posted data, or the initial values."""
+    return form.data if form.is_bound else form.initial
+
+
+def _rework_context(url: str, form_selector: str, place, category, data: Mapping) -> dict:
+    """The warranty rework proposal (intake/rework.py) and where its fragment refreshes from."""
+    return {
+        "rework": offer(place, category, data),
+        "rework_url": url,
+        "rework_form": form_selector,
+    }
 
 
 def _report(request, locked: Place | None):
@@ -82,13 +105,18 @@ def _report(request, locked: Place | None):
     form = ReportForm(request.POST, request.FILES, locked_place=locked, staff=_staff(request))
     if form.is_valid():
         channel = Channel.QR if locked else Channel.WEB
+        original = form.rework_original()
         try:
-            order, _created = submit_report(
-                form.to_report(channel),
-                by=_actor(request),
-                client=_client(request),
-                idempotency_key=form.cleaned_data["token"],
-            )
+            with transaction.atomic():
+                order, created = submit_report(
+                    form.to_report(channel),
+                    by=_actor(request),
+                    client=_client(request),
+                    idempotency_key=form.cleaned_data["token"],
+                )
+                if created and original is not None:
+                    # The reporter accepted the proposal; the system records it.
+                    link_new_order(original, order, by=SYSTEM)
         except OrderError as err:
             form.add_service_error(err)
             return _report_page(request, form, status=err.status)
@@ -125,6 +153,15 @@ def duplicates(request):
     )
     context = {"duplicates": queries.open_duplicates(place, category)}
     return render(request, f"{REPORT_PAGE}#duplicates", context)
+
+
+@require_GET
+def rework(request):
+    """The rework proposal fragment, refreshed when place or category change."""
+    place = lookup_place(request.GET.get("place"))
+    category = lookup_category(request.GET.get("category"))
+    context = _rework_context(request.path, "#report-form", place, category, request.GET)
+    return render(request, REWORK_PARTIAL, context)
 
 
 @require_GET
@@ -311,6 +348,7 @@ def _desk_page(request, form: DeskForm, *, status: int = 200):
         "queue": queries.queue(request.user, Status.SUBMITTED)[:QUEUE_SIZE],
         "created": created,
         "created_url": order_url(created) if created else "",
+        **_desk_rework(form["place"].value(), form["category"].value(), _form_data(form)),
     }
     return render(request, DESK_PAGE, context, status=status)
 
@@ -321,10 +359,14 @@ def desk(request):
         return _desk_page(request, DeskForm())
     form = DeskForm(request.POST)
     if form.is_valid():
+        original = form.rework_original()
         try:
-            order, _created = submit_report(
-                form.to_report(), by=request.user, idempotency_key=form.cleaned_data["token"]
-            )
+            with transaction.atomic():
+                order, created = submit_report(
+                    form.to_report(), by=request.user, idempotency_key=form.cleaned_data["token"]
+                )
+                if created and original is not None:
+                    link_new_order(original, order, by=request.user)
         except OrderError as err:
             form.add_service_error(err)
             return _desk_page(request, form, status=err.status)
@@ -346,6 +388,23 @@ def desk_place(request):
     place = lookup_place(request.GET.get("place"))
     orders = queries.open_orders_at(request.user, place)
     return render(request, f"{DESK_PAGE}#place_orders", {"place_orders": orders, "place": place})
+
+
+def _desk_rework(place: str | None, category: str | None, data: Mapping) -> dict:
+    return _rework_context(
+        reverse("intake:desk-rework"),
+        "#desk-form",
+        lookup_place(place),
+        active_category(category),
+        data,
+    )
+
+
+@desk_only
+@require_GET
+def desk_rework(request):
+    context = _desk_rework(request.GET.get("place"), request.GET.get("category"), request.GET)
+    return render(request, REWORK_PARTIAL, context)
 
 
 def _queue(request, *, notice: str = "", error: bool = False):
