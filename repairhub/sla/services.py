@@ -2,8 +2,8 @@
 
 `on_order_event` is a subscriber (workorders/subscribers.py), called inside the transaction of
 every work-order event, intake included, so it must stay cheap: policies and calendars come
-from a per-process cache (`policy_book`), a submission costs one INSERT, and events that do not
-touch a clock cost nothing. Where each clock starts and stops is in docs/sla.md.
+from a per-process cache (`policy_book`), a submission costs one prepared INSERT per clock,
+and events that do not touch a clock cost nothing. Where each clock starts and stops is in docs/sla.md.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from repairhub.lib.localcache import LocalCache
+from repairhub.lib.rows import insert_row
 from repairhub.workorders.lifecycle import record_event
 from repairhub.workorders.states import EVENT_CODES, EVENT_SUBMITTED, Action, Status
 
@@ -153,14 +154,23 @@ def _new_clock(
     return clock
 
 
-def _start(order, kinds: tuple[str, ...], now: dt.datetime, *, cycle: int = 0) -> None:
-    """Start clocks; one that already exists for this round of the order is kept as it is."""
+def _start(
+    order, kinds: tuple[str, ...], now: dt.datetime, *, cycle: int = 0, fresh: bool = False
+) -> None:
+    """Start clocks; one that already exists for this round of the order is kept as it is.
+
+    `fresh`: the order was created in this transaction and has no clocks yet, so each is
+    written with the prepared insert of lib/rows.py (the intake path: compiling a
+    `bulk_create` cost more than the rest of the SLA work, docs/benchmarks.md)."""
     book = policy_book()
     policy = policy_for_order(order, book)
     if policy is None:
         return
     clocks = [c for kind in kinds if (c := _new_clock(order, kind, policy, book, now, cycle))]
-    if clocks:
+    if fresh:
+        for clock in clocks:
+            insert_row(clock)
+    elif clocks:
         OrderClock.objects.bulk_create(clocks, ignore_conflicts=True)
 
 
@@ -277,7 +287,7 @@ def on_order_event(event) -> None:
     order = event.order
     now = event.created_at
     if code == EVENT_SUBMITTED:
-        _start(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), now)
+        _start(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), now, fresh=True)
         return
     if event.from_status == Status.ON_HOLD and event.to_status != Status.ON_HOLD:
         if code not in _ENDING:

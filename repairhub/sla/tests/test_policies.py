@@ -82,13 +82,14 @@ def test_a_duplicate_policy_is_refused_in_chinese():
     assert "该类别和紧急程度已有服务时限" in str(refused.value)
 
 
-def test_a_submission_costs_one_sla_query_once_policies_are_cached(world):
+def test_a_submission_only_inserts_its_clocks_once_policies_are_cached(world):
     make_order(world, Status.SUBMITTED)  # loads the policy book
     with CaptureQueriesContext(connection) as captured:
         make_order(world, Status.SUBMITTED)
     sla = [q["sql"] for q in captured.captured_queries if '"sla_' in q["sql"]]
-    assert len(sla) == 1
-    assert sla[0].startswith("INSERT")
+    # Accept and complete: one prepared single-row insert each, no look-ups.
+    assert len(sla) == 2
+    assert all(sql.startswith('INSERT INTO "sla_orderclock"') for sql in sla)
 
 
 def test_an_edited_calendar_applies_to_the_next_order_at_once(world):
