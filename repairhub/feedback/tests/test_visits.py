@@ -18,7 +18,7 @@ from repairhub.notify.models import Message
 from repairhub.workorders.errors import IllegalState, InvalidInput, NotAllowed
 from repairhub.workorders.models import Result
 from repairhub.workorders.services import complete_order, reopen_order
-from repairhub.workorders.states import Action, Status
+from repairhub.workorders.states import Status
 from repairhub.workorders.walks import walk_to
 
 from .conftest import GOOD
@@ -106,7 +106,6 @@ def test_queue_puts_failed_low_rated_and_rejected_first(world):
     assert queue == [failed, low, rejected, plain]
 
 
-@pytest.mark.skipif("urge" not in Action.values, reason="urging (TM3) not in this tree")
 def test_urged_orders_come_before_rejected_ones(world, settings):
     from repairhub.workorders.lifecycle import apply
 
