@@ -45,7 +45,7 @@ class SlaCalendarAdmin(admin.ModelAdmin):
         years = near_missing_years(obj)
         if not years:
             return "—"
-        return _("缺少 %(years)s 年") % {"years": "、".join(map(str, years))}
+        return _("缺少 %(years)s 年") % {"years": _("、").join(map(str, years))}
 
     def _warn(self, request, calendars) -> None:
         for calendar in calendars:
