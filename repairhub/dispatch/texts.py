@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_noop
 
+from repairhub.notify.models import MessageChannel
 from repairhub.notify.texts import register
 
 UNASSIGNED = "dispatch.unassigned"
@@ -14,4 +15,12 @@ def register_all() -> None:
         UNASSIGNED,
         gettext_noop("【报修云】工单 %(number)s 无人可派：%(why)s。请人工派工。"),
         params=("number", "why"),
+        # The dispatcher's queue already lists the order with its reason; in a storm an SMS per
+        # order would drown the duty phone. In-app, e-mail and the group robots only.
+        channels=(
+            MessageChannel.IN_APP,
+            MessageChannel.EMAIL,
+            MessageChannel.WECOM,
+            MessageChannel.DINGTALK,
+        ),
     )

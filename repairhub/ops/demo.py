@@ -7,9 +7,11 @@ Loaded only into a database without work orders; see `repairhub demo --help`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from repairhub.accounts.models import Team, User
@@ -18,8 +20,10 @@ from repairhub.accounts.services import create_user
 from repairhub.dispatch.models import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
 from repairhub.places.models import Place, PlaceKind
 from repairhub.places.services import create_place
+from repairhub.sla.models import OrderClock
+from repairhub.supervision.models import Reminder
 from repairhub.workorders.actors import SYSTEM, LinkHolder
-from repairhub.workorders.models import Category, Channel, Result, Urgency, WorkOrder
+from repairhub.workorders.models import Category, Channel, Event, Result, Urgency, WorkOrder
 from repairhub.workorders.services import create_order
 from repairhub.workorders.states import Action, Status
 from repairhub.workorders.walks import walk_to
@@ -124,6 +128,9 @@ class DemoOrder:
     comment: str = ""
     urgency: str | None = None
     texts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Hours ago the order came in, so the SLA board has late and nearly late orders to show.
+    # Only for urgencies on the 24x7 calendar, where moving a clock by hours is exact.
+    age_hours: float = 0
 
 
 S, CH = Status, Channel
@@ -243,6 +250,7 @@ ORDERS: list[DemoOrder] = [
         "reporter",
         technician="expert",
         urgency=Urgency.HIGH,
+        age_hours=19,
     ),
     DemoOrder(
         S.IN_PROGRESS,
@@ -266,6 +274,7 @@ ORDERS: list[DemoOrder] = [
         "13833334444",
         technician="team_lead",
         urgency=Urgency.CRITICAL,
+        age_hours=10,
     ),
     DemoOrder(
         S.ON_HOLD,
@@ -500,6 +509,11 @@ def load_demo(*, force: bool = False) -> DemoResult:
         _categories()
         orders = _orders(users)
         _dispatch(users)
+    # The clocks start after the commit above (subscribers), so the ageing comes after it.
+    with transaction.atomic():
+        for spec, order in zip(ORDERS, orders, strict=True):
+            if spec.age_hours:
+                _backdate(order, timedelta(hours=spec.age_hours))
     counts = {
         "users": len(users),
         "places": Place.objects.count(),
@@ -508,6 +522,28 @@ def load_demo(*, force: bool = False) -> DemoResult:
         "orders": len(orders),
     }
     return DemoResult(True, "loaded", _("演示数据已加载。"), counts)
+
+
+def _backdate(order: WorkOrder, age: timedelta) -> None:
+    """Move an order's history, SLA clocks and reminder back by `age`, as if it had come in
+    that long ago."""
+    stamps = [
+        "created_at",
+        "received_at",
+        "updated_at",
+        "accepted_at",
+        "dispatched_at",
+        "acknowledged_at",
+        "arrived_at",
+    ]
+    WorkOrder.objects.filter(pk=order.pk).update(**{name: F(name) - age for name in stamps})
+    Event.objects.filter(order=order).update(created_at=F("created_at") - age)
+    clocks = OrderClock.objects.filter(order=order)
+    for name in ("started_at", "due_at", "at_risk_at", "paused_at", "stopped_at"):
+        clocks.filter(**{f"{name}__isnull": False}).update(**{name: F(name) - age})
+    Reminder.objects.filter(order=order).update(
+        started_at=F("started_at") - age, next_at=F("next_at") - age
+    )
 
 
 def _people() -> dict[str, User]:

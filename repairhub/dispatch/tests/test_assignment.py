@@ -11,7 +11,7 @@ from django.utils import timezone
 from repairhub.accounts.roles import Role
 from repairhub.dispatch import services
 from repairhub.dispatch.models import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
-from repairhub.notify.models import Message
+from repairhub.notify.models import Message, MessageChannel
 from repairhub.testing.personas import make_user
 from repairhub.workorders.errors import IllegalState, NotAllowed
 from repairhub.workorders.lifecycle import apply
@@ -100,15 +100,20 @@ def test_hard_rules_keep_a_technician_out(world, blocker):
         busy = world.order(Status.DISPATCHED, technician=world.technician2)
         assert busy.assignee == world.technician2
     policy(world.category, DispatchMode.AUTO)
+    world.dispatcher.phone = "13900001111"  # he could be texted, but is not for this
+    world.dispatcher.save(update_fields=["phone"])
 
     order = accept(world, world.order())
 
     assert order.status == Status.ACCEPTED and order.assignee is None
     waiting = order.events.get(code=services.EVENT_UNASSIGNED)
     assert waiting.data["reasons"]
-    assert Message.objects.filter(
+    told = Message.objects.filter(
         user=world.dispatcher, cause=services.EVENT_UNASSIGNED, order_number=order.number
-    ).exists()
+    )
+    assert told.filter(channel=MessageChannel.IN_APP).exists()
+    # No SMS per unassigned order: the queue shows it, and a storm would flood the duty phone.
+    assert not told.filter(channel=MessageChannel.SMS).exists()
 
 
 def test_a_night_shift_counts_across_midnight(world):

@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from repairhub.accounts.models import User
 from repairhub.accounts.roles import Role
 from repairhub.ops.demo import DEMO_PASSWORD, ORDERS
 from repairhub.places import qr
 from repairhub.places.models import Place, PlaceKind
+from repairhub.sla.models import OrderClock
 from repairhub.testing.personas import make_user
 from repairhub.workorders.models import Category, Channel, Event, Result, WorkOrder
 from repairhub.workorders.states import Status
@@ -92,6 +95,18 @@ def test_demo_loads_every_role_and_every_state_then_refuses_to_load_twice():
     assert not Category.objects.get(code="patrol").reporter_selectable
     assert Category.objects.get(code="lamp").parent.name == "水电"
     assert not Category.objects.filter(parent__parent__isnull=False).exists()  # two levels
+
+    # The supervision board has something to show: one order past its deadline, one nearly.
+    now = timezone.now()
+    running = OrderClock.objects.filter(stopped_at__isnull=True, due_at__isnull=False)
+    late = running.filter(due_at__lt=now)
+    assert list(late.values_list("order__urgency", flat=True)) == ["critical"]
+    assert running.filter(due_at__gte=now, at_risk_at__lte=now).exists()
+    critical = late.get().order
+    assert critical.created_at < now - timedelta(hours=8)
+    assert set(critical.events.values_list("created_at", flat=True)) == {
+        e.created_at for e in critical.events.filter(created_at__lt=now - timedelta(hours=8))
+    }
 
     before = _snapshot()
     again = _demo()
