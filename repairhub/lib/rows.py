@@ -1,10 +1,13 @@
-"""One-row INSERTs for the intake hot path, with the statement built once per model.
+"""INSERTs for the intake hot path, with the statement built once per model (and row count).
 
 `Model.objects.create()` compiles its INSERT anew on every call, which for a work order (forty
 columns) costs more than the database's work (docs/benchmarks.md). `insert_row` builds the
 statement once per model and database, then prepares each value exactly as the ORM would
 (`Field.pre_save` then `Field.get_db_prep_save`), so defaults, `auto_now_add`, JSON and
 encrypted fields store the same bytes.
+
+`insert_rows` writes several rows of one model in one statement (the two SLA clocks of a new
+order, its receipts) where the database can return their keys in order.
 
 It sends no `pre_save`/`post_save` signals and runs no `save()` override: use it only for
 models whose `save()` adds nothing (the helper refuses models that override it).
@@ -15,11 +18,13 @@ from __future__ import annotations
 from django.db import connections, models, router
 from django.db.models.fields import AutoFieldMixin
 
-_statements: dict[tuple[type[models.Model], str], tuple[str, list[models.Field], bool]] = {}
+_statements: dict[tuple[type[models.Model], str, int], tuple[str, list[models.Field], bool]] = {}
 
 
-def _statement(model: type[models.Model], alias: str) -> tuple[str, list[models.Field], bool]:
-    key = (model, alias)
+def _statement(
+    model: type[models.Model], alias: str, rows: int = 1
+) -> tuple[str, list[models.Field], bool]:
+    key = (model, alias, rows)
     found = _statements.get(key)
     if found is None:
         if model.save is not models.Model.save:
@@ -29,10 +34,11 @@ def _statement(model: type[models.Model], alias: str) -> tuple[str, list[models.
         fields = [f for f in model._meta.local_concrete_fields if not isinstance(f, AutoFieldMixin)]
         pk = model._meta.pk
         returning = connection.features.can_return_columns_from_insert
-        sql = "INSERT INTO {} ({}) VALUES ({}){}".format(
+        row = "({})".format(", ".join(["%s"] * len(fields)))
+        sql = "INSERT INTO {} ({}) VALUES {}{}".format(
             quote(model._meta.db_table),
             ", ".join(quote(f.column) for f in fields),
-            ", ".join(["%s"] * len(fields)),
+            ", ".join([row] * rows),
             f" RETURNING {quote(pk.column)}" if returning else "",
         )
         found = _statements[key] = (sql, fields, returning)
@@ -52,3 +58,29 @@ def insert_row(obj: models.Model) -> models.Model:
     obj._state.adding = False
     obj._state.db = alias
     return obj
+
+
+def insert_rows(objs: list[models.Model]) -> list[models.Model]:
+    """INSERT new instances of one model in one statement and set their primary keys.
+
+    The keys come back in the order of the VALUES list, as Django's own bulk_create relies on;
+    where the database cannot return keys from a multi-row insert, rows go one at a time."""
+    if len(objs) < 2:
+        return [insert_row(obj) for obj in objs]
+    model = type(objs[0])
+    if any(type(obj) is not model for obj in objs):
+        raise TypeError("insert_rows takes instances of one model")
+    alias = router.db_for_write(model, instance=objs[0])
+    connection = connections[alias]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        return [insert_row(obj) for obj in objs]
+    sql, fields, _returning = _statement(model, alias, len(objs))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        keys = [row[0] for row in cursor.fetchall()]
+    for obj, pk in zip(objs, keys, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = alias
+    return objs

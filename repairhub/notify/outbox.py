@@ -20,7 +20,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from repairhub.lib.rows import insert_row
+from repairhub.lib.rows import insert_rows
 
 from . import preferences, texts
 from .models import Message, MessageChannel, MessageStatus
@@ -107,7 +107,7 @@ def post(
                     created_at=now,
                 )
             )
-    ids = [insert_row(m).pk for m in messages]
+    ids = [m.pk for m in insert_rows(messages)]
     due = [m.pk for m in messages if m.status == MessageStatus.PENDING and m.next_attempt_at <= now]
     if due:
         # robust: a queue that is down must not fail the request that already committed; the

@@ -19,7 +19,7 @@ from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from repairhub.lib.localcache import LocalCache
-from repairhub.lib.rows import insert_row
+from repairhub.lib.rows import insert_rows
 from repairhub.workorders.lifecycle import record_event
 from repairhub.workorders.states import EVENT_CODES, EVENT_SUBMITTED, Action, Status
 
@@ -168,8 +168,7 @@ def _start(
         return
     clocks = [c for kind in kinds if (c := _new_clock(order, kind, policy, book, now, cycle))]
     if fresh:
-        for clock in clocks:
-            insert_row(clock)
+        insert_rows(clocks)
     elif clocks:
         OrderClock.objects.bulk_create(clocks, ignore_conflicts=True)
 

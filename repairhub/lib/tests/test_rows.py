@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from repairhub.accounts.models import User
-from repairhub.lib.rows import insert_row
+from repairhub.lib.rows import insert_row, insert_rows
 from repairhub.notify.models import Message
 from repairhub.workorders.models import Event, WorkOrder
 
@@ -82,3 +82,25 @@ def test_a_unique_clash_raises_the_orms_integrity_error(world):
 def test_models_with_their_own_save_are_refused():
     with pytest.raises(TypeError):
         insert_row(User(username="x"))
+
+
+def test_several_rows_in_one_statement_get_their_own_keys_in_order(world):
+    bodies = ["一", "二", "三"]
+    messages = insert_rows(
+        [Message(channel="sms", address=str(n), cause="x", body=b) for n, b in enumerate(bodies)]
+    )
+    keys = [m.pk for m in messages]
+    assert len(set(keys)) == 3 and all(not m._state.adding for m in messages)
+    # Each object got the key of its own row, not a neighbour's.
+    assert [Message.objects.get(pk=k).body for k in keys] == bodies
+    assert [Message.objects.get(pk=k).address for k in keys] == ["0", "1", "2"]
+    # The stored rows equal one-row inserts of the same values (apart from key and idempotency).
+    single = insert_row(Message(channel="sms", address="0", cause="x", body="一"))
+    a, b = _raw_row(Message, keys[0]), _raw_row(Message, single.pk)
+    for differs in ("key", "address"):  # address: encrypted, fresh cipher nonce
+        a.pop(differs), b.pop(differs)
+    assert a.pop("created_at") and b.pop("created_at")
+    assert a.pop("next_attempt_at") and b.pop("next_attempt_at")
+    assert a == b
+    with pytest.raises(TypeError):
+        insert_rows([Message(channel="sms", cause="x", body="a"), Event(code="x")])
