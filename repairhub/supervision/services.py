@@ -166,21 +166,28 @@ def on_order_event(event) -> None:
 # --- reminders (TM2) -----------------------------------------------------------------------
 
 
-def start_reminders(order: WorkOrder, *, now: datetime) -> Reminder | None:
-    """Start the cadence for the order's technician: the first reminder one interval from now."""
+def start_reminders(order: WorkOrder, *, now: datetime) -> None:
+    """Start the cadence for the order's technician: the first reminder one interval from now.
+
+    One upsert (the order's row is replaced on a new dispatch): it sits on every dispatch's
+    path, where update_or_create's savepoints and read cost three times as many statements."""
     if not order.assignee_id:
-        return None
-    reminder, _created = Reminder.objects.update_or_create(
-        order=order,
-        defaults={
-            "technician_id": order.assignee_id,
-            "count": 0,
-            "started_at": now,
-            "next_at": now + _remind_every(),
-            "last_sent_at": None,
-        },
+        return
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                order_id=order.pk,
+                technician_id=order.assignee_id,
+                count=0,
+                started_at=now,
+                next_at=now + _remind_every(),
+                last_sent_at=None,
+            )
+        ],
+        update_conflicts=True,
+        unique_fields=["order"],
+        update_fields=["technician", "count", "started_at", "next_at", "last_sent_at"],
     )
-    return reminder
 
 
 def send_due_reminders(*, now: datetime | None = None) -> int:
