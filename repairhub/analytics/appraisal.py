@@ -18,9 +18,9 @@ The orders are those each technician completed in the month. A criterion without
 technician (no ratings, no deadlines) is left out of his weighted mean rather than scored 0.
 
 [source]: a function `(start, end) -> {technician id: figure}` named by dotted path in
-SOURCES, overridable with settings.ANALYTICS_APPRAISAL_SOURCES. QC failures and complaints
-are zero until repairhub/feedback provides them; the SLA app can replace `on_time`, the
-feedback app `satisfaction` (its rating dimensions) and `rework` (linked rework orders).
+SOURCES, overridable with settings.ANALYTICS_APPRAISAL_SOURCES. QC failures are the penalties
+the quality checks recorded (repairhub/feedback), complaints those registered about the
+technician — named as the person, or, when nobody is named, about an order he had.
 """
 
 from __future__ import annotations
@@ -30,9 +30,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Avg, Count, Q
+from django.db.models.functions import Coalesce
 from django.utils.module_loading import import_string
 
 from repairhub.accounts.models import User
+from repairhub.feedback.models import Complaint, Penalty
 from repairhub.workorders.models import Event, Result, WorkOrder
 from repairhub.workorders.states import EVENT_CODES, Action
 
@@ -57,8 +59,8 @@ SOURCES = {
     "satisfaction": "repairhub.analytics.appraisal.ratings_by_technician",
     "on_time": "repairhub.analytics.appraisal.deadlines_by_technician",
     "rework": "repairhub.analytics.appraisal.reopened_by_technician",
-    "qc_failures": "repairhub.analytics.appraisal.nothing",
-    "complaints": "repairhub.analytics.appraisal.nothing",
+    "qc_failures": "repairhub.analytics.appraisal.qc_failures_by_technician",
+    "complaints": "repairhub.analytics.appraisal.complaints_by_technician",
 }
 
 
@@ -114,9 +116,30 @@ def reopened_by_technician(start: datetime, end: datetime) -> dict[int, int]:
     return {ids[name]: n for name, n in names.items() if name in ids}
 
 
-def nothing(start: datetime, end: datetime) -> dict[int, int]:
-    """No data yet (QC failures and complaints come with repairhub/feedback)."""
-    return {}
+def qc_failures_by_technician(start: datetime, end: datetime) -> dict[int, int]:
+    """{technician: failed quality checks recorded between start and end} (one penalty each)."""
+    rows = (
+        Penalty.objects.filter(created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .values("technician_id")
+        .annotate(n=Count("pk"))
+    )
+    return {r["technician_id"]: r["n"] for r in rows}
+
+
+def complaints_by_technician(start: datetime, end: datetime) -> dict[int, int]:
+    """{technician: complaints registered between start and end about him}: the person named,
+    else the technician of the order complained about. A complaint about the canteen names
+    nobody and counts against no technician."""
+    rows = (
+        Complaint.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(about=Coalesce("person_id", "order__assignee_id"))
+        .filter(about__isnull=False)
+        .order_by()
+        .values("about")
+        .annotate(n=Count("pk"))
+    )
+    return {r["about"]: r["n"] for r in rows}
 
 
 # --- scores ------------------------------------------------------------------------------------
