@@ -451,3 +451,43 @@ FEEDBACK_SUBJECT_SEES_COMPLAINTS = env_bool("FEEDBACK_SUBJECT_SEES_COMPLAINTS", 
 # --- analytics (repairhub/analytics, docs/analytics.md)
 # Rankings and appraisal do not rank anyone whose figure rests on fewer orders than this.
 ANALYTICS_MIN_ORDERS = int(os.environ.get("ANALYTICS_MIN_ORDERS", "5"))
+# Reports (AN7, docs/reports.md). Scheduled reports are made from this local hour on the day
+# after their period (daily: every day; weekly: Monday; monthly: the 1st; quarterly and annual
+# likewise); the kinds made for the whole organisation even without subscribers; days generated
+# files are kept (0: for ever); how many reports one person may have waiting at once.
+ANALYTICS_REPORT_HOUR = int(os.environ.get("ANALYTICS_REPORT_HOUR", "6"))
+if not 0 <= ANALYTICS_REPORT_HOUR <= 23:
+    raise ImproperlyConfigured("ANALYTICS_REPORT_HOUR must be an hour from 0 to 23.")
+ANALYTICS_REPORT_SCHEDULE = [
+    kind.strip()
+    for kind in os.environ.get(
+        "ANALYTICS_REPORT_SCHEDULE", "daily,weekly,monthly,quarterly,annual"
+    ).split(",")
+    if kind.strip()
+]
+if set(ANALYTICS_REPORT_SCHEDULE) - {"daily", "weekly", "monthly", "quarterly", "annual"}:
+    raise ImproperlyConfigured(
+        "ANALYTICS_REPORT_SCHEDULE lists report kinds: daily, weekly, monthly, quarterly, annual."
+    )
+ANALYTICS_REPORT_KEEP_DAYS = int(os.environ.get("ANALYTICS_REPORT_KEEP_DAYS", "0"))
+ANALYTICS_REPORT_MAX_WAITING = int(os.environ.get("ANALYTICS_REPORT_MAX_WAITING", "3"))
+# Forecast (AN8, docs/forecast.md): weeks shown (at most MAX), interval level in percent, days of
+# history fitted, the least history (days, orders) to forecast at all, the history that earns a
+# yearly curve and its Fourier pairs, ridge penalty, simulated weeks per interval, cache time.
+ANALYTICS_FORECAST_WEEKS = int(os.environ.get("ANALYTICS_FORECAST_WEEKS", "8"))
+ANALYTICS_FORECAST_MAX_WEEKS = int(os.environ.get("ANALYTICS_FORECAST_MAX_WEEKS", "12"))
+ANALYTICS_FORECAST_LEVEL = int(os.environ.get("ANALYTICS_FORECAST_LEVEL", "80"))
+ANALYTICS_FORECAST_HISTORY_DAYS = int(os.environ.get("ANALYTICS_FORECAST_HISTORY_DAYS", "1095"))
+ANALYTICS_FORECAST_MIN_DAYS = int(os.environ.get("ANALYTICS_FORECAST_MIN_DAYS", "56"))
+ANALYTICS_FORECAST_MIN_ORDERS = int(os.environ.get("ANALYTICS_FORECAST_MIN_ORDERS", "50"))
+ANALYTICS_FORECAST_YEARLY_DAYS = int(os.environ.get("ANALYTICS_FORECAST_YEARLY_DAYS", "365"))
+ANALYTICS_FORECAST_HARMONICS = int(os.environ.get("ANALYTICS_FORECAST_HARMONICS", "8"))
+ANALYTICS_FORECAST_RIDGE = float(os.environ.get("ANALYTICS_FORECAST_RIDGE", "1.0"))
+ANALYTICS_FORECAST_SIMULATIONS = int(os.environ.get("ANALYTICS_FORECAST_SIMULATIONS", "2000"))
+ANALYTICS_FORECAST_CACHE_SECONDS = int(os.environ.get("ANALYTICS_FORECAST_CACHE_SECONDS", "3600"))
+# Hotspots: by default a place is hot when one category failed at least MIN_COUNT times within
+# DAYS; failures at SPREAD or more places of a building call it widespread; LIMIT rows a table.
+ANALYTICS_HOTSPOT_DAYS = int(os.environ.get("ANALYTICS_HOTSPOT_DAYS", "90"))
+ANALYTICS_HOTSPOT_MIN_COUNT = int(os.environ.get("ANALYTICS_HOTSPOT_MIN_COUNT", "3"))
+ANALYTICS_HOTSPOT_SPREAD = int(os.environ.get("ANALYTICS_HOTSPOT_SPREAD", "3"))
+ANALYTICS_HOTSPOT_LIMIT = int(os.environ.get("ANALYTICS_HOTSPOT_LIMIT", "50"))

@@ -6,3 +6,8 @@ class AnalyticsConfig(AppConfig):
     name = "repairhub.analytics"
     label = "analytics"
     verbose_name = _("统计分析")
+
+    def ready(self) -> None:
+        from . import texts
+
+        texts.register_all()

@@ -3,9 +3,14 @@
 A month is computed into `AppraisalMonth` + one `AppraisalRow` per technician, holding the
 figures and the score as they were; a manager's signature freezes it. Later edits to orders
 change live figures, never a signed month. Written only through services.py.
+
+Reports (AN7): `ReportRun` (one generated report and its files) and `ReportSubscription` (who
+gets which report each period). Written only through reports.py.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -171,3 +176,154 @@ class AppraisalRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.appraisal} {self.name}"
+
+
+# --- reports (AN7) -----------------------------------------------------------------------------
+
+
+class ReportKind(models.TextChoices):
+    DAILY = "daily", _("日报")
+    WEEKLY = "weekly", _("周报")  # Monday to Sunday
+    MONTHLY = "monthly", _("月报")
+    QUARTERLY = "quarterly", _("季报")
+    ANNUAL = "annual", _("年报")
+
+
+class ReportTopic(models.TextChoices):
+    OVERVIEW = "overview", _("综合报表")
+    FAULTS = "faults", _("故障原因专题")
+    SATISFACTION = "satisfaction", _("满意度专题")
+
+
+class ReportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel")
+    PDF = "pdf", _("PDF")
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("排队中")  # written; the worker has not taken it yet
+    RUNNING = "running", _("生成中")  # one worker took it (conditional UPDATE)
+    DONE = "done", _("已完成")  # files stored
+    FAILED = "failed", _("生成失败")  # `error` says why
+
+
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
+def report_path(run: ReportRun, filename: str) -> str:
+    # A random part: files under MEDIA_URL must not be guessable (downloads go through the view).
+    return f"reports/{run.start:%Y/%m}/{run.token}/{filename}"
+
+
+class ReportRun(models.Model):
+    """One generated report: what was asked for, by whom (nobody: the schedule), and its files.
+
+    `filters` holds the codes the report was filtered by, `teams` the teams a team lead's report
+    is limited to; `scope` is a digest of both, so the schedule makes one run per kind, topic,
+    period and scope (a partial unique constraint).
+    """
+
+    kind = models.CharField(_("周期"), max_length=10, choices=ReportKind.choices)
+    topic = models.CharField(
+        _("报表"), max_length=12, choices=ReportTopic.choices, default=ReportTopic.OVERVIEW
+    )
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    # A team lead's report is limited to the teams he led when it was asked for: ",3,7,"
+    # (ids, sorted); empty for the whole organisation. A string, so access is one IN lookup.
+    teams = models.CharField(_("限于班组"), max_length=200, blank=True, editable=False)
+    scope = models.CharField(max_length=40, editable=False)
+    formats = models.JSONField(_("格式"), default=list)
+    language = models.CharField(_("语言"), max_length=10, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("为空表示按计划生成"),
+    )
+    scheduled = models.BooleanField(_("按计划生成"), default=False)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING
+    )
+    token = models.CharField(max_length=32, editable=False, default=new_token)
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    started_at = models.DateTimeField(_("开始生成"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("通知订阅人时间"), null=True, blank=True)
+    xlsx = models.FileField(_("Excel 文件"), upload_to=report_path, blank=True, max_length=300)
+    pdf = models.FileField(_("PDF 文件"), upload_to=report_path, blank=True, max_length=300)
+    error = models.TextField(_("错误信息"), blank=True)
+
+    class Meta:
+        verbose_name = _("报表")
+        verbose_name_plural = _("报表")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The reports page: newest runs first.
+            models.Index(fields=["-created_at"], name="report_run_created"),
+            # The hourly job: runs still waiting for a worker.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending"),
+                name="report_run_pending",
+            ),
+        ]
+        constraints = [
+            # The schedule makes each report once, however many workers run the job.
+            models.UniqueConstraint(
+                fields=["kind", "topic", "start", "scope"],
+                condition=models.Q(scheduled=True),
+                name="report_run_scheduled_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_topic_display()} {self.get_kind_display()} {self.start:%Y-%m-%d}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    def file_for(self, fmt: str):
+        """The stored file of a format (empty when not generated)."""
+        return self.xlsx if fmt == ReportFormat.XLSX else self.pdf
+
+
+class ReportSubscription(models.Model):
+    """A person's standing order for a report: each period's report is posted to him when the
+    schedule has made it (notify outbox, with a download link in his format)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("订阅人"),
+        on_delete=models.CASCADE,
+        related_name="report_subscriptions",
+    )
+    kind = models.CharField(_("周期"), max_length=10, choices=ReportKind.choices)
+    topic = models.CharField(
+        _("报表"), max_length=12, choices=ReportTopic.choices, default=ReportTopic.OVERVIEW
+    )
+    format = models.CharField(_("格式"), max_length=4, choices=ReportFormat.choices)
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    scope = models.CharField(max_length=40, editable=False)
+    active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("订阅时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("报表订阅")
+        verbose_name_plural = _("报表订阅")
+        ordering = ["user", "kind", "topic", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "topic", "format", "scope"],
+                name="report_subscription_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.get_topic_display()} {self.get_kind_display()}"

@@ -12,9 +12,11 @@ from .changes import router as changes_router
 from .dispatch import router as dispatch_router
 from .docs import LocalSwagger
 from .feedback import router as feedback_router
+from .forecast import router as forecast_router
 from .notifications import router as notifications_router
 from .orders import router as orders_router
 from .positions import router as positions_router
+from .reports import router as reports_router
 
 api = NinjaAPI(
     title="RepairHub API",
@@ -33,4 +35,6 @@ api.add_router("", changes_router)
 api.add_router("", positions_router)
 api.add_router("", notifications_router)
 api.add_router("", analytics_router)
+api.add_router("", forecast_router)
 api.add_router("", feedback_router)
+api.add_router("", reports_router)
