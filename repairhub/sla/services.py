@@ -21,6 +21,7 @@ from django.utils import timezone
 from repairhub.lib.localcache import LocalCache
 from repairhub.lib.rows import insert_rows
 from repairhub.workorders.lifecycle import record_event
+from repairhub.workorders.services import set_deadline
 from repairhub.workorders.states import EVENT_CODES, EVENT_SUBMITTED, Action, Status
 
 from . import calendar as worktime
@@ -167,6 +168,8 @@ def _start(
     if policy is None:
         return
     clocks = [c for kind in kinds if (c := _new_clock(order, kind, policy, book, now, cycle))]
+    for clock in clocks:
+        _mirror(order, clock)
     if fresh:
         insert_rows(clocks)
     elif clocks:
@@ -183,6 +186,14 @@ def _stop(order_id: int, now: dt.datetime, kinds: tuple[str, ...] = (), *, ended
         else Case(When(due_at__lt=now, then=Value(Outcome.LATE)), default=Value(Outcome.MET))
     )
     clocks.update(stopped_at=now, outcome=outcome)
+
+
+def _mirror(order, clock: OrderClock) -> None:
+    """The order's 完成时限 (`WorkOrder.due_at`) is its completion clock's deadline, so the
+    order page, the dispatch plans and the on-time rate of analytics all read one figure. A
+    paused clock has no deadline; the order keeps the last one until the clock resumes."""
+    if clock.kind == ClockKind.COMPLETE and clock.due_at is not None:
+        set_deadline(order, clock.due_at)
 
 
 def _pause(order_id: int, now: dt.datetime) -> None:
@@ -217,6 +228,7 @@ def _resume(order_id: int, now: dt.datetime) -> None:
         _close_pause(clock, clock.paused_at, now)
         clock.paused_at = None
         schedule(clock, book.calendar(clock.calendar_id))
+        _mirror(order_id, clock)
     if clocks:
         OrderClock.objects.bulk_update(clocks, _SCHEDULE_FIELDS)
 
@@ -236,6 +248,7 @@ def _reopen(order, now: dt.datetime) -> None:
     clock.outcome = ""
     schedule(clock, policy_book().calendar(clock.calendar_id))
     clock.save(update_fields=[*_SCHEDULE_FIELDS, "stopped_at", "outcome"])
+    _mirror(order, clock)
 
 
 def _new_deadline(order, data: dict, now: dt.datetime) -> None:

@@ -27,6 +27,7 @@ from repairhub.workorders.services import create_order
 
 TZ = ZoneInfo("Asia/Shanghai")
 REPORTER = "reporter"  # stands for the order's reporter (his account or tracking link)
+EXTEND = "extend_minutes"  # a deadline change: minutes past the order's deadline at the time
 
 
 def local(d: date, hour: int = 0, minute: int = 0) -> datetime:
@@ -100,27 +101,33 @@ def tell(story: Story, world: World) -> WorkOrder:
     for minutes, action, who, params in story.steps:
         if who == REPORTER:
             who = order.reporter or LinkHolder(order.tracking_token)
+        if EXTEND in params:
+            order.refresh_from_db(fields=["due_at"])
+            due = order.due_at + timedelta(minutes=params[EXTEND])
+            params = {**{k: v for k, v in params.items() if k != EXTEND}, "new_due_at": due}
         with time_machine.travel(story.reported + timedelta(minutes=minutes), tick=False):
             apply(order, action, by=who, params=params)
     return order
 
 
-def _repair(rng: random.Random, c: Campus, t: float, tech: User, *, deadline_base, deadline=True):
+def _repair(rng: random.Random, c: Campus, t: float, tech: User, *, deadline=True):
     """Steps from dispatch onwards for one visit of `tech`; returns (steps, end time)."""
     steps: list[tuple[float, str, Any, dict]] = []
     t += rng.randint(5, 90)
     steps.append((t, "acknowledge", tech, {}))
     if deadline and rng.random() < 0.45:
-        # A deadline set by an approved change request (延长时限), some hours after the report.
+        # The deadline extended by an approved change request (延长时限): some hours past the
+        # SLA deadline the order has by then (`tell` adds them to it).
         t += 1
-        due = deadline_base + timedelta(minutes=t + rng.randint(60, 48 * 60))
-        params = {"kind": ChangeKind.DEADLINE, "reason": "等配件", "new_due_at": due.isoformat()}
+        params = {"kind": ChangeKind.DEADLINE, "reason": "等配件", EXTEND: rng.randint(60, 48 * 60)}
         steps.append((t, "request_change", tech, params))
         t += 2
         steps.append((t, "approve_change", rng.choice(c.dispatchers), {}))
     t += rng.randint(10, 300)
     steps.append((t, "arrive", tech, {}))
-    t += rng.randint(15, 2 * 24 * 60)
+    # Most repairs take minutes to two days; one in five drags on for days (waiting for parts),
+    # past the SLA deadline (normal urgency: three working days).
+    t += rng.randint(15, 2 * 24 * 60) if rng.random() < 0.8 else rng.randint(3 * 1440, 9 * 1440)
     result = Result.SUCCESS if rng.random() < 0.85 else Result.FAILED
     params = {"result": result, "note": "处理完毕"}
     if result == Result.FAILED:
@@ -168,7 +175,7 @@ def random_story(rng: random.Random, c: Campus, day: date) -> Story:
     if fate < 0.30:
         story.steps.append((t + 5, "acknowledge", tech, {}))
         return story
-    steps, t = _repair(rng, c, t, tech, deadline_base=reported)
+    steps, t = _repair(rng, c, t, tech)
     story.steps += steps
     if rng.random() < 0.12:
         # Reopened by the dispatcher (rework), repaired again by another technician.
@@ -177,7 +184,7 @@ def random_story(rng: random.Random, c: Campus, day: date) -> Story:
         tech = rng.choice(c.technicians)
         t += rng.randint(5, 120)
         story.steps.append((t, "dispatch", rng.choice(c.dispatchers), {"technician": tech}))
-        steps, t = _repair(rng, c, t, tech, deadline_base=reported, deadline=False)
+        steps, t = _repair(rng, c, t, tech, deadline=False)
         story.steps += steps
     end = rng.random()
     t += rng.randint(30, 3 * 24 * 60)

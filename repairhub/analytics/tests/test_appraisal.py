@@ -58,15 +58,19 @@ def test_compute_freezes_figures_and_scores_with_the_weights_used(may):
     assert (tech.orders, tech.successes, tech.rated, tech.mean_rating) == (2, 2, 2, 4.0)
     assert tech.arrival_hours == 1.0  # dispatched 9:30, arrived 10:30
     assert tech.completion_hours == 36.0  # (2 + 70) / 2
-    # arrival 100, completion (96-36)/(96-24)*100, success 100, satisfaction 75, rework 100, qc
-    # 100, complaints 100; no deadlines: on-time left out.
+    # Both have the SLA deadline (normal urgency: 24 working hours). The 70-hour repair reported
+    # Wednesday 6 May 09:00 is due on the 调休 Saturday, 9 May 09:00 (7 + 8 + 8 hours, then one
+    # more on Saturday), and was completed at 07:00 that day: on time, like the 2-hour one.
+    assert (tech.with_deadline, tech.on_time) == (2, 2)
+    # arrival 100, completion (96-36)/(96-24)*100, success 100, satisfaction 75, on time 100,
+    # rework 100, qc 100, complaints 100.
     subs = {"arrival": 100, "completion": 100 * 60 / 72, "success": 100, "satisfaction": 75}
-    subs |= {"rework": 100, "qc_failures": 100, "complaints": 100}
-    w = {"arrival": 15, "completion": 15, "success": 20, "satisfaction": 40, "rework": 5}
-    w |= {"qc_failures": 5, "complaints": 5}
+    subs |= {"on_time": 100, "rework": 100, "qc_failures": 100, "complaints": 100}
+    w = {"arrival": 15, "completion": 15, "success": 20, "satisfaction": 40, "on_time": 15}
+    w |= {"rework": 5, "qc_failures": 5, "complaints": 5}
     want = round(sum(w[k] * subs[k] for k in w) / sum(w.values()), 1)
     assert tech.score == want
-    assert tech.sub_scores["on_time"] is None
+    assert tech.sub_scores["on_time"] == 100
     assert (tech.rank, tech2.rank) == (1, None)  # technician2 has one order: not ranked
     assert (tech2.orders, tech2.successes, tech2.mean_rating) == (1, 0, None)
     assert appraisal.weights["satisfaction"] == 40

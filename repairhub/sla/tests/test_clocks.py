@@ -55,6 +55,9 @@ def test_submission_starts_accept_and_complete_clocks_across_national_day(world,
     # 24 counted hours (three 8-hour days): 15 min on 30 Sep, 8 h on 9 and 10 Oct, and the
     # last 7 h 45 min on the 调休 Saturday, 11 Oct, lunch skipped.
     assert c[COMPLETE].due_at == at(2025, 10, 11, 17, 45)
+    # The order's 完成时限 is the completion clock's deadline.
+    order.refresh_from_db()
+    assert order.due_at == at(2025, 10, 11, 17, 45)
     assert c[ACCEPT].target == dt.timedelta(minutes=30)
     assert c[COMPLETE].target == dt.timedelta(hours=24)
 
@@ -182,12 +185,16 @@ def test_a_hold_pauses_the_completion_clock_and_resume_adds_the_time_back(world,
     held = clocks(order)[COMPLETE]
     assert held.paused_at == at(2025, 10, 14, 10, 0)
     assert held.due_at is None  # no deadline while waiting for the customer
+    order.refresh_from_db()
+    assert order.due_at == at(2025, 10, 15, 9, 0)  # the order keeps the last one meanwhile
 
     clock.move_to(at(2025, 10, 15, 10, 0))  # a day on hold
     wo.resume_order(order, by=world.technician)
     resumed = clocks(order)[COMPLETE]
     assert resumed.paused_at is None
     assert resumed.due_at == at(2025, 10, 16, 9, 0)
+    order.refresh_from_db()
+    assert order.due_at == at(2025, 10, 16, 9, 0)
     assert resumed.closed_pauses() == [(at(2025, 10, 14, 10, 0), at(2025, 10, 15, 10, 0))]
 
     clock.move_to(at(2025, 10, 16, 8, 0))
@@ -278,6 +285,8 @@ def test_reopen_resumes_the_completion_clock_and_the_next_visit_gets_a_new_arriv
     assert (complete.stopped_at, complete.outcome) == (None, "")
     # Three hours between completion and reopening do not count.
     assert complete.due_at == at(2025, 10, 15, 12, 0)
+    order.refresh_from_db()
+    assert order.due_at == at(2025, 10, 15, 12, 0)
 
     clock.move_to(at(2025, 10, 14, 15, 10))
     wo.dispatch_order(order, technician=world.technician2, by=world.dispatcher)

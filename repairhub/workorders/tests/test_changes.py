@@ -131,14 +131,16 @@ def test_measures_change_replaces_the_measures(world):
 
 def test_deadline_change_sets_due_at(world):
     order = world.order(Status.ON_HOLD)
-    due = timezone.now() + timedelta(days=2)
+    sla_due = order.due_at  # the completion clock's deadline (repairhub/sla)
+    assert sla_due is not None
+    due = sla_due + timedelta(days=2)
 
     request_change(order, kind="deadline", new_due_at=due, reason="等配件两天", by=world.technician)
     event = approve_change(order, by=world.dispatcher)
 
     order.refresh_from_db()
     assert order.due_at == due
-    assert event.data["previous_due_at"] == ""
+    assert event.data["previous_due_at"] == timezone.localtime(sla_due).isoformat()
     assert codes(order)[-2:] == ["workorder.change_requested", "workorder.change_approved"]
 
 
@@ -378,7 +380,7 @@ def test_deadline_not_later_is_refused(world):
     request_change(
         order,
         kind="deadline",
-        new_due_at=timezone.now() + timedelta(days=3),
+        new_due_at=order.due_at + timedelta(days=3),
         reason="x",
         by=world.technician,
     )
@@ -388,7 +390,7 @@ def test_deadline_not_later_is_refused(world):
         request_change(
             order,
             kind="deadline",
-            new_due_at=timezone.now() + timedelta(days=2),
+            new_due_at=order.due_at - timedelta(hours=1),
             reason="x",
             by=world.technician,
         )
@@ -398,14 +400,9 @@ def test_deadline_not_later_is_refused(world):
 
 def test_deadline_that_passed_while_pending_is_refused_on_approval(world, time_machine):
     order = world.order(Status.IN_PROGRESS)
-    request_change(
-        order,
-        kind="deadline",
-        new_due_at=timezone.now() + timedelta(hours=2),
-        reason="x",
-        by=world.technician,
-    )
-    time_machine.move_to(timezone.now() + timedelta(hours=3))
+    due = order.due_at + timedelta(hours=2)
+    request_change(order, kind="deadline", new_due_at=due, reason="x", by=world.technician)
+    time_machine.move_to(due + timedelta(hours=1))
     before = snapshot(order)
     with pytest.raises(InvalidInput) as refusal:
         approve_change(order, by=world.dispatcher)
