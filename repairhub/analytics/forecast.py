@@ -450,7 +450,7 @@ def _compute(f: Filters, *, weeks: int, level: int, today: date, opts: Options) 
                 "节假日数据缺少 %(years)s 年：这些年份的法定节假日和调休按普通日期计算，"
                 "节假日前后的预测可能偏差。"
             )
-            % {"years": "、".join(str(y) for y in years)}
+            % {"years": _("、").join(str(y) for y in years)}
         )
     if f.teams is not None:
         notes.append(

@@ -176,7 +176,7 @@ def parse_filters(category="", channel="", place="", team="") -> Filters:
     if channel and channel not in Channel.values:
         raise InvalidInput(
             _("未知的报修渠道“%(code)s”，只能是：%(choices)s。")
-            % {"code": channel, "choices": "、".join(Channel.values)},
+            % {"code": channel, "choices": _("、").join(Channel.values)},
             field="channel",
         )
     where = None

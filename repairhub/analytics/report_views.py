@@ -91,7 +91,7 @@ def _describe(items: list[tuple[int, dict, str]]) -> dict[int, str]:
     out = {}
     for pk, filters, teams in items:
         parts = [
-            f"{labels[key]}：{names[key].get(code, code)}"
+            _("%(label)s：%(value)s") % {"label": labels[key], "value": names[key].get(code, code)}
             for key, code in filters.items()
             if key in labels
         ]

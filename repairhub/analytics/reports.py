@@ -418,7 +418,7 @@ def filter_labels(f: Filters) -> list[tuple[str, str]]:
         out.append((_("班组"), f.team.name))
     if f.teams is not None:
         names = Team.objects.filter(pk__in=f.teams).order_by("code").values_list("name", flat=True)
-        out.append((_("限于班组"), "、".join(names) or _("（未带班组）")))
+        out.append((_("限于班组"), _("、").join(names) or _("（未带班组）")))
     return out
 
 
