@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "repairhub.supervision",
     "repairhub.feedback",
     "repairhub.analytics",
+    "repairhub.imports",
     "repairhub.intake",
     "repairhub.api",
     "repairhub.ops",
