@@ -229,7 +229,7 @@ class Converter:
                 continue
         raise RowError(
             _("%(label)s“%(value)s”不是有效的时间（应为 %(formats)s）。")
-            % {"label": fm.label, "value": text, "formats": " 或 ".join(fm.formats)}
+            % {"label": fm.label, "value": text, "formats": _(" 或 ").join(fm.formats)}
         )
 
     def _plain(self, cells, name: str, *, limit: int = MAX_TEXT, required: bool = False) -> str:

@@ -198,7 +198,7 @@ def _field(name: str, raw: Any, default_formats: tuple[str, ...]) -> FieldMap:
     if unknown:
         raise _bad(
             _("%(where)s 中有未知的设置“%(key)s”，可用的有：%(allowed)s。")
-            % {"where": where, "key": unknown[0], "allowed": "、".join(sorted(allowed))}
+            % {"where": where, "key": unknown[0], "allowed": _("、").join(sorted(allowed))}
         )
     column = raw.get("column")
     if column is not None:
@@ -218,7 +218,7 @@ def _field(name: str, raw: Any, default_formats: tuple[str, ...]) -> FieldMap:
         if match not in MATCHES[spec.kind]:
             raise _bad(
                 _("%(where)s 的 match 只能是：%(allowed)s。")
-                % {"where": where, "allowed": "、".join(MATCHES[spec.kind])}
+                % {"where": where, "allowed": _("、").join(MATCHES[spec.kind])}
             )
     separator = raw.get("separator", "/")
     if not isinstance(separator, str) or not separator.strip():
@@ -238,7 +238,10 @@ def _field(name: str, raw: Any, default_formats: tuple[str, ...]) -> FieldMap:
     if spec.kind == CHOICE:
         for target in [*values.values(), *([default] if default else [])]:
             if choice_code(spec, target) is None:
-                allowed_codes = "、".join(f"{c}（{label}）" for c, label in spec.choices.choices)
+                allowed_codes = _("、").join(
+                    _("%(code)s（%(label)s）") % {"code": c, "label": label}
+                    for c, label in spec.choices.choices
+                )
                 raise _bad(
                     _("%(where)s 中的“%(value)s”不是有效的%(label)s，可用：%(allowed)s。")
                     % {
@@ -274,7 +277,7 @@ def parse_mapping(text: str) -> Mapping:
     if unknown:
         raise _bad(
             _("[source] 中有未知的设置“%(key)s”，可用的有：%(allowed)s。")
-            % {"key": unknown[0], "allowed": "、".join(SOURCE_KEYS)}
+            % {"key": unknown[0], "allowed": _("、").join(SOURCE_KEYS)}
         )
     source_name = source.get("name")
     if not isinstance(source_name, str) or not source_name.strip():
@@ -317,7 +320,7 @@ def parse_mapping(text: str) -> Mapping:
     if unknown:
         raise _bad(
             _("[fields] 中有未知的字段“%(key)s”，可用的字段有：%(allowed)s。")
-            % {"key": unknown[0], "allowed": "、".join(SPECS)}
+            % {"key": unknown[0], "allowed": _("、").join(SPECS)}
         )
     fields = {name: _field(name, raw_fields[name], formats) for name in SPECS if name in raw_fields}
     for name, spec in SPECS.items():
@@ -355,8 +358,8 @@ def check_header(mapping: Mapping, header: list[str]) -> dict[str, int]:
         raise InvalidInput(
             _("文件表头缺少映射文件要求的列：%(columns)s。表头现有：%(header)s。")
             % {
-                "columns": "、".join(f"“{c}”" for c in missing),
-                "header": "、".join(f"“{c}”" for c in header if c) or _("（空）"),
+                "columns": _("、").join(f"“{c}”" for c in missing),
+                "header": _("、").join(f"“{c}”" for c in header if c) or _("（空）"),
             },
             code="mapping",
         )

@@ -150,7 +150,7 @@ def _xlsx(path: Path, mapping: Mapping) -> Iterator[Rows]:
             if mapping.sheet not in book.sheetnames:
                 raise InvalidInput(
                     _("工作簿中没有名为“%(sheet)s”的工作表，现有：%(sheets)s。")
-                    % {"sheet": mapping.sheet, "sheets": "、".join(book.sheetnames)},
+                    % {"sheet": mapping.sheet, "sheets": _("、").join(book.sheetnames)},
                     code="mapping",
                 )
             sheet = book[mapping.sheet]

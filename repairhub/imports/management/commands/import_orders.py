@@ -125,8 +125,9 @@ class Command(BaseCommand):
             }
         )
         if c.unassigned:
-            names = "、".join(
-                f"{name}（{n:,}）" for name, n in report.unknown_technicians.most_common(10)
+            names = _("、").join(
+                _("%(name)s（%(n)s）") % {"name": name, "n": f"{n:,}"}
+                for name, n in report.unknown_technicians.most_common(10)
             )
             out.write(
                 _("其中 %(count)s 张没有维修人员：报修云中找不到原系统写的维修人员 %(names)s。")
