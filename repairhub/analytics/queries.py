@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import (
-    Avg,
+    Case,
+    CharField,
     Count,
     Exists,
     F,
@@ -32,8 +33,12 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
+    When,
 )
+from django.db.models.functions import StrIndex, Substr
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,7 +48,7 @@ from repairhub.workorders.errors import InvalidInput
 from repairhub.workorders.models import Category, Channel, Event, Result, WorkOrder
 from repairhub.workorders.states import EVENT_CODES, OPEN, Action, Status
 
-from .expressions import LocalBucket, Seconds, medians
+from .expressions import LocalBucket, Seconds, medians_and_total
 from .periods import Filters, Period
 
 EVENT_DISPATCHED = EVENT_CODES[Action.DISPATCH]
@@ -95,21 +100,27 @@ def share(part: int, whole: int) -> float | None:
 # --- the sets ----------------------------------------------------------------------------------
 
 
-def in_scope(f: Filters) -> QuerySet[WorkOrder]:
-    """Orders matching the filters, whatever their time."""
-    qs = WorkOrder.objects.all()
+def scope_q(f: Filters, prefix: str = "") -> Q:
+    """The filters as a condition on an order, or on a relation to one (`prefix="order__"`),
+    so a set of events is filtered by a join instead of a sub-query over every order."""
+    q = Q()
     if f.category is not None:
         ids = [f.category.pk, *f.category.children.values_list("pk", flat=True)]
-        qs = qs.filter(category_id__in=ids)
+        q &= Q(**{f"{prefix}category_id__in": ids})
     if f.channel:
-        qs = qs.filter(channel=f.channel)
+        q &= Q(**{f"{prefix}channel": f.channel})
     if f.place is not None:
-        qs = qs.filter(place_id__in=Place.objects.within(f.place).values("pk"))
+        q &= Q(**{f"{prefix}place_id__in": Place.objects.within(f.place).values("pk")})
     if f.team is not None:
-        qs = qs.filter(assignee__team=f.team)
+        q &= Q(**{f"{prefix}assignee__team": f.team})
     if f.teams is not None:
-        qs = qs.filter(assignee__team_id__in=f.teams)
-    return qs
+        q &= Q(**{f"{prefix}assignee__team_id__in": f.teams})
+    return q
+
+
+def in_scope(f: Filters) -> QuerySet[WorkOrder]:
+    """Orders matching the filters, whatever their time."""
+    return WorkOrder.objects.filter(scope_q(f))
 
 
 def _between(qs: QuerySet, field: str, start, end) -> QuerySet:
@@ -178,21 +189,33 @@ def _category_rollup(f: Filters):
     return key
 
 
-def _place_rollup(place_ids, f: Filters):
-    """Map a place id to the node one level below the filtered place (the top level without a
-    place filter); an order at the filtered place itself stays there."""
-    paths = dict(Place.objects.filter(pk__in=[p for p in place_ids if p]).values_list("pk", "path"))
-    depth = len(f.place.path.split("/")) if f.place is not None else 0
-    wanted = {}
-    for pk, path in paths.items():
-        codes = path.split("/")
-        wanted[pk] = codes[min(depth, len(codes) - 1)]
-    nodes = {p.code: p for p in Place.objects.filter(code__in=set(wanted.values()))}
+def _place_segment(f: Filters):
+    """The code of the place one level below the filtered place (the campus without a filter)
+    that an order's place lies under, computed by the database from the materialised path
+    ("E/E03/E03-2F/E03-201"): a chart needs a handful of series, not one row per room.
+    '' for an order at the filtered place itself; NULL for an order without a place."""
+    path = F("place__path")
+    # What follows "<filtered path>/" (the whole path without a filter) …
+    rest = path if f.place is None else Substr(path, len(f.place.path) + 2)
+    cut = StrIndex(rest, Value("/"))
+    # … up to its next "/".
+    return Case(
+        When(GreaterThan(cut, 0), then=Substr(rest, 1, cut - 1)),
+        default=rest,
+        output_field=CharField(),
+    )
 
-    def key(place_id: int | None) -> Label:
-        if place_id is None:
+
+def _place_rollup(codes, f: Filters):
+    """Map a _place_segment() code to its series: the node one level below the filtered place
+    (the top level without a place filter); an order at the filtered place itself stays there."""
+    wanted = {c or f.place.code for c in codes if c is not None}
+    nodes = {p.code: p for p in Place.objects.filter(code__in=wanted)}
+
+    def key(code: str | None) -> Label:
+        if code is None:
             return Label(NONE, _("未选地点"))
-        node = nodes[wanted[place_id]]
+        node = nodes[code or f.place.code]
         return Label(str(node.pk), node.full_name or node.name)
 
     return key
@@ -209,33 +232,42 @@ def _team_rollup():
     return key
 
 
-def _split_key(split: str):
+def _split_key(split: str, f: Filters):
     return {
         "category": F("category_id"),
         "channel": F("channel"),
-        "place": F("place_id"),
+        "place": _place_segment(f),
         "team": F("assignee__team_id"),
     }.get(split, Value(""))
 
 
-def volume(period: Period, f: Filters, split: str = "") -> dict:
-    """Orders reported per bucket, one series per category, channel, place or team."""
+def _check_split(split: str) -> None:
     if split and split not in SPLITS:
         raise InvalidInput(
             _("分组只能是：类别、渠道、地点、班组（category、channel、place、team）。"),
             field="split",
         )
+
+
+def volume(period: Period, f: Filters, split: str = "") -> dict:
+    """Orders reported per bucket, one series per category, channel, place or team."""
+    _check_split(split)
     rows = list(
         reported(period, f)
         .order_by()
-        .annotate(b=LocalBucket("created_at", period.grain, period), k=_split_key(split))
-        .values("b", "k")
-        .annotate(n=Count("pk"))
+        .annotate(b=LocalBucket("created_at", period.grain, period), k=_split_key(split, f))
+        .values_list("b", "k")
+        .annotate(n=Count("*"))
     )
+    return _volume(period, f, split, rows)
+
+
+def _volume(period: Period, f: Filters, split: str, rows: list[tuple]) -> dict:
+    """The volume chart from (bucket, series key, count) rows; a key may repeat in a bucket."""
     if split == "category":
         label = _category_rollup(f)
     elif split == "place":
-        label = _place_rollup({r["k"] for r in rows}, f)
+        label = _place_rollup({k for _b, k, _n in rows}, f)
     elif split == "team":
         label = _team_rollup()
     elif split == "channel":
@@ -251,12 +283,15 @@ def volume(period: Period, f: Filters, split: str = "") -> dict:
     buckets = period.buckets()
     index = {b: i for i, b in enumerate(buckets)}
     series: dict[str, dict] = {}
-    for r in rows:
-        lab = label(r["k"])
+    labels: dict = {}
+    for b, k, n in rows:
+        lab = labels.get(k)
+        if lab is None:
+            lab = labels[k] = label(k)
         s = series.setdefault(
             lab.key, {"key": lab.key, "label": lab.label, "data": [0] * len(buckets)}
         )
-        s["data"][index[r["b"]]] += r["n"]
+        s["data"][index[b]] += n
     ordered = sorted(series.values(), key=lambda s: (-sum(s["data"]), s["label"]))
     for s in ordered:
         s["total"] = sum(s["data"])
@@ -282,20 +317,28 @@ def volume(period: Period, f: Filters, split: str = "") -> dict:
 def backlog(f: Filters, *, now=None) -> dict:
     """Open orders now, by state, and how many of them are past their deadline."""
     now = now or timezone.now()
-    counts = dict(
+    # One pass over the open orders (index wo_status_due): counted and overdue together.
+    rows = (
         backlog_orders(f)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
+        .annotate(n=Count("*"), overdue=Count("due_at", filter=Q(due_at__lt=now)))
     )
-    overdue = backlog_orders(f).filter(due_at__lt=now).count()
+    counts = {status: (n, overdue) for status, n, overdue in rows}
     states = [
-        {"status": s.value, "label": str(s.label), "count": counts.get(s.value, 0)}
+        {
+            "status": s.value,
+            "label": str(s.label),
+            "count": counts.get(s.value, (0, 0))[0],
+        }
         for s in Status
         if s in OPEN
     ]
-    return {"total": sum(counts.values()), "overdue": overdue, "states": states}
+    return {
+        "total": sum(n for n, _ in counts.values()),
+        "overdue": sum(late for _, late in counts.values()),
+        "states": states,
+    }
 
 
 def on_time(period: Period, f: Filters) -> dict:
@@ -304,19 +347,23 @@ def on_time(period: Period, f: Filters) -> dict:
         with_deadline(period, f)
         .order_by()
         .annotate(b=LocalBucket("completed_at", period.grain, period))
-        .values("b")
-        .annotate(n=Count("pk"), late=Count("pk", filter=LATE))
+        .values_list("b")
+        .annotate(n=Count("*"), late=Count("completed_at", filter=LATE))
     )
-    by_bucket = {r["b"]: r for r in rows}
+    return _on_time(period, {b: (n, late) for b, n, late in rows})
+
+
+def _on_time(period: Period, by_bucket: dict) -> dict:
+    """The on-time figures from {bucket: (completed with a deadline, late)}."""
     buckets = []
     for b in period.buckets():
-        r = by_bucket.get(b, {"n": 0, "late": 0})
+        n, late = by_bucket.get(b, (0, 0))
         buckets.append(
             {
                 "bucket": b.isoformat(),
-                "with_deadline": r["n"],
-                "on_time": r["n"] - r["late"],
-                "rate": share(r["n"] - r["late"], r["n"]),
+                "with_deadline": n,
+                "on_time": n - late,
+                "rate": share(n - late, n),
             }
         )
     n = sum(b["with_deadline"] for b in buckets)
@@ -332,22 +379,29 @@ def on_time(period: Period, f: Filters) -> dict:
 
 def satisfaction(period: Period, f: Filters) -> dict:
     """Ratings (1–5) given in the period: mean and count per bucket, and how many of each."""
-    qs = rated(period, f).order_by()
+    # One pass: how many of each rating per bucket; the means and the distribution follow.
     rows = (
-        qs.annotate(b=LocalBucket("closed_at", period.grain, period))
-        .values("b")
-        .annotate(n=Count("pk"), mean=Avg("rating"))
+        rated(period, f)
+        .order_by()
+        .annotate(b=LocalBucket("closed_at", period.grain, period))
+        .values_list("b", "rating")
+        .annotate(n=Count("*"))
     )
-    by_bucket = {r["b"]: r for r in rows}
-    dist = dict(qs.values_list("rating").annotate(n=Count("pk")).values_list("rating", "n"))
+    per_bucket: dict[date, list[int]] = {}
+    dist: dict[int, int] = {}
+    for b, rating, n in rows:
+        counted = per_bucket.setdefault(b, [0, 0])
+        counted[0] += n
+        counted[1] += rating * n
+        dist[rating] = dist.get(rating, 0) + n
     buckets = []
     for b in period.buckets():
-        r = by_bucket.get(b)
+        n, total = per_bucket.get(b, (0, 0))
         buckets.append(
             {
                 "bucket": b.isoformat(),
-                "rated": r["n"] if r else 0,
-                "mean": round(r["mean"], 2) if r else None,
+                "rated": n,
+                "mean": round(total / n, 2) if n else None,
             }
         )
     n = sum(dist.values())
@@ -360,29 +414,56 @@ def satisfaction(period: Period, f: Filters) -> dict:
     }
 
 
-def fault_types(period: Period, f: Filters) -> dict:
-    """Per category: orders reported, and for orders completed in the period the mean, median
-    and longest time from report (received_at) to completion, in hours."""
-    done = completed(period, f)
-    stats = {
-        r["category_id"]: r
-        for r in done.order_by()
-        .values("category_id")
+def _completed_stats(period: Period, f: Filters) -> list[dict]:
+    """The completed orders in one pass, by bucket and category: how many, how many repaired
+    successfully, with a deadline and late, and their repair times (count, sum, longest)."""
+    return list(
+        completed(period, f)
+        .order_by()
+        .annotate(b=LocalBucket("completed_at", period.grain, period))
+        .values("b", "category_id")
         .annotate(
-            n=Count("pk"),
-            ok=Count("pk", filter=Q(result=Result.SUCCESS)),
-            mean=Avg(REPAIR_SECONDS),
+            n=Count("*"),
+            ok=Count("completed_at", filter=Q(result=Result.SUCCESS)),
+            deadlines=Count("due_at"),
+            late=Count("completed_at", filter=LATE),
+            # Every completed order has a repair time (received_at is never empty), so the
+            # mean is seconds / n.
+            seconds=Sum(REPAIR_SECONDS),
             longest=Max(REPAIR_SECONDS),
         )
-    }
-    middle = medians(done, F("category_id"), REPAIR_SECONDS)
-    new = dict(
+    )
+
+
+def _reported_by_category(period: Period, f: Filters) -> list[tuple]:
+    """(bucket, category, count) of the orders reported in the period."""
+    return list(
         reported(period, f)
         .order_by()
-        .values_list("category_id")
-        .annotate(n=Count("pk"))
-        .values_list("category_id", "n")
+        .annotate(b=LocalBucket("created_at", period.grain, period))
+        .values_list("b", "category_id")
+        .annotate(n=Count("*"))
     )
+
+
+def _mean(seconds, count: int) -> float | None:
+    return seconds / count if count else None
+
+
+def _fault_types(period: Period, f: Filters, done: list[dict], new_rows: list[tuple]) -> dict:
+    """fault_types() from the passes over the completed and the reported orders."""
+    stats: dict[int, dict] = {}
+    for r in done:
+        s = stats.setdefault(r["category_id"], {"n": 0, "ok": 0, "seconds": 0.0, "longest": None})
+        s["n"] += r["n"]
+        s["ok"] += r["ok"]
+        s["seconds"] += r["seconds"] or 0.0
+        if r["longest"] is not None and (s["longest"] is None or r["longest"] > s["longest"]):
+            s["longest"] = r["longest"]
+    new: dict[int, int] = {}
+    for _b, category_id, n in new_rows:
+        new[category_id] = new.get(category_id, 0) + n
+    middle, all_middle = medians_and_total(completed(period, f), F("category_id"), REPAIR_SECONDS)
     cats = Category.objects.select_related("parent").in_bulk(set(stats) | set(new))
     rows = []
     for pk, cat in cats.items():
@@ -395,46 +476,69 @@ def fault_types(period: Period, f: Filters) -> dict:
                 "reported": new.get(pk, 0),
                 "completed": s.get("n", 0),
                 "success_rate": share(s.get("ok", 0), s.get("n", 0)),
-                "mean_hours": in_hours(s.get("mean")),
+                "mean_hours": in_hours(_mean(s.get("seconds"), s.get("n", 0))),
                 "median_hours": in_hours(middle.get(pk)),
                 "longest_hours": in_hours(s.get("longest")),
             }
         )
     rows.sort(key=lambda r: (-r["reported"], -r["completed"], r["name"]))
-    overall = done.order_by().aggregate(mean=Avg(REPAIR_SECONDS), longest=Max(REPAIR_SECONDS))
-    all_middle = medians(done, Value(1), REPAIR_SECONDS).get(1)
+    longest = max((s["longest"] for s in stats.values() if s["longest"] is not None), default=None)
     return {
         "rows": rows,
         "total": {
             "reported": sum(new.values()),
             "completed": sum(s["n"] for s in stats.values()),
-            "mean_hours": in_hours(overall["mean"]),
+            "mean_hours": in_hours(
+                _mean(
+                    sum(s["seconds"] for s in stats.values()),
+                    sum(s["n"] for s in stats.values()),
+                )
+            ),
             "median_hours": in_hours(all_middle),
-            "longest_hours": in_hours(overall["longest"]),
+            "longest_hours": in_hours(longest),
         },
     }
 
 
+def fault_types(period: Period, f: Filters) -> dict:
+    """Per category: orders reported, and for orders completed in the period the mean, median
+    and longest time from report (received_at) to completion, in hours."""
+    return _fault_types(period, f, _completed_stats(period, f), _reported_by_category(period, f))
+
+
 def dashboard(period: Period, f: Filters, *, split: str = "", now=None) -> dict:
-    """Every dashboard figure for one period and set of filters."""
-    faults = fault_types(period, f)
-    done = (
-        completed(period, f)
-        .order_by()
-        .aggregate(n=Count("pk"), ok=Count("pk", filter=Q(result=Result.SUCCESS)))
-    )
+    """Every dashboard figure for one period and set of filters.
+
+    The figures share their passes over the orders: the completed orders are read once by
+    bucket and category (summary, on-time rate, fault types) and once for the medians; the
+    reported orders once by bucket and category (volume unsplit or by category, fault types).
+    """
+    _check_split(split)
+    done = _completed_stats(period, f)
+    new_rows = _reported_by_category(period, f)
+    if split in ("", "category"):
+        rows = [(b, k if split else "", n) for b, k, n in new_rows]
+        volume_chart = _volume(period, f, split, rows)
+    else:
+        volume_chart = volume(period, f, split)
+    faults = _fault_types(period, f, done, new_rows)
+    late: dict = {}
+    for r in done:
+        n, k = late.get(r["b"], (0, 0))
+        late[r["b"]] = (n + r["deadlines"], k + r["late"])
+    n = sum(r["n"] for r in done)
     return {
         "period": period.as_params(),
         "filters": f.as_params(),
         "summary": {
             "reported": faults["total"]["reported"],
-            "completed": done["n"],
-            "success_rate": share(done["ok"], done["n"]),
+            "completed": n,
+            "success_rate": share(sum(r["ok"] for r in done), n),
             "mean_repair_hours": faults["total"]["mean_hours"],
         },
-        "volume": volume(period, f, split),
+        "volume": volume_chart,
         "backlog": backlog(f, now=now),
-        "on_time": on_time(period, f),
+        "on_time": _on_time(period, late),
         "satisfaction": satisfaction(period, f),
         "fault_types": faults,
     }

@@ -42,9 +42,9 @@ def agents(period: Period, f: Filters) -> dict:
         .annotate(day=LocalBucket("created_at", Grain.DAY, period))
         .values("registered_by_id", "day")
         .annotate(
-            n=Count("pk"),
-            settled=Count("pk", filter=Q(status__in=SETTLED)),
-            good=Count("pk", filter=FIRST_CONTACT),
+            n=Count("*"),
+            settled=Count("created_at", filter=Q(status__in=SETTLED)),
+            good=Count("created_at", filter=FIRST_CONTACT),
         )
     )
     buckets = period.buckets()
@@ -91,8 +91,8 @@ def technicians(period: Period, f: Filters) -> dict:
         .annotate(b=LocalBucket("completed_at", period.grain, period))
         .values("assignee_id", "b")
         .annotate(
-            n=Count("pk"),
-            ok=Count("pk", filter=Q(result=Result.SUCCESS)),
+            n=Count("*"),
+            ok=Count("completed_at", filter=Q(result=Result.SUCCESS)),
             site=Sum(ON_SITE_SECONDS),
         )
     )

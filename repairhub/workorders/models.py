@@ -11,7 +11,17 @@ from django.utils.translation import gettext_lazy as _
 from repairhub.lib.crypto import EncryptedTextField
 from repairhub.lib.phones import mask_phone
 
-from .states import OPEN, REPORTER_LABELS, WITH_TECHNICIAN, ReporterLabel, Status
+from .states import (
+    EVENT_CODES,
+    OPEN,
+    REPORTER_LABELS,
+    WITH_TECHNICIAN,
+    Action,
+    ReporterLabel,
+    Status,
+)
+
+DISPATCHED = EVENT_CODES[Action.DISPATCH]
 
 
 class Urgency(models.TextChoices):
@@ -219,6 +229,33 @@ class WorkOrder(models.Model):
             models.Index(fields=["place", "category", "status"], name="wo_place_category"),
             # An expert's queue: orders escalated to him, by state.
             models.Index(fields=["expert", "status"], name="wo_expert_status"),
+            # Analytics (repairhub/analytics, docs/benchmarks.md "Analytics at scale"): each
+            # figure reads only the index of its set of orders, never the table.
+            # Reported in a period: volume by day, category, channel or place; fault types.
+            models.Index(fields=["created_at", "category", "channel", "place"], name="wo_reported"),
+            # Completed in a period: fault types and repair times, on-time rate, technicians'
+            # ranking and workload. Partial: a new order is not in it.
+            models.Index(
+                fields=[
+                    "completed_at",
+                    "category",
+                    "assignee",
+                    "result",
+                    "received_at",
+                    "due_at",
+                    "arrived_at",
+                ],
+                name="wo_completed",
+                condition=Q(completed_at__isnull=False),
+            ),
+            # Closed with a rating in a period: satisfaction and its ranking.
+            models.Index(
+                fields=["closed_at", "rating", "assignee"],
+                name="wo_rated",
+                condition=Q(rating__isnull=False),
+            ),
+            # Backlog: open orders by state and how many are past their deadline, in one pass.
+            models.Index(fields=["status", "due_at"], name="wo_status_due"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -274,7 +311,19 @@ class Event(models.Model):
         verbose_name = _("工单事件")
         verbose_name_plural = _("工单事件")
         ordering = ["id"]
-        indexes = [models.Index(fields=["order", "id"], name="event_order_id")]
+        indexes = [
+            models.Index(fields=["order", "id"], name="event_order_id"),
+            # Dispatchers' ranking (analytics): the first dispatches of a period, and for each
+            # the check that the order had no earlier one. Partial: other events skip them.
+            models.Index(
+                fields=["created_at", "order", "actor", "id"],
+                name="event_dispatched_at",
+                condition=Q(code=DISPATCHED),
+            ),
+            models.Index(
+                fields=["order", "id"], name="event_dispatched_order", condition=Q(code=DISPATCHED)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} {self.code}"
