@@ -12,10 +12,11 @@ database `repairhub_bench_analytics_<size>` on 127.0.0.1:5432 (BENCH_PG_URL). A 
 database is kept for the next run and reused when its generator version is the same and the
 migrations it was made with are unchanged (newer ones are applied to it with `migrate`, as on a
 real installation); anything else is rebuilt. `--prepare` only makes the data, `--drop-data`
-removes it after the run, `--clean` removes every one and exits. Before timing, the tables are analysed again
-(SQLite `ANALYZE`, PostgreSQL `VACUUM ANALYZE`).
+removes it after the run, `--clean` removes every one and exits. Before timing, the tables are
+analysed again (SQLite `ANALYZE`, PostgreSQL `VACUUM ANALYZE`).
 
-Timed, warm, median of several runs, calling the functions the API and the report worker call:
+Timed warm (one untimed call first), the median of up to `--runs` calls within `--budget`
+seconds per item and side, calling the functions the API and the report worker call:
 
 | item | what | period |
 |---|---|---|
@@ -121,6 +122,13 @@ def pg_admin(sql: str, params=None, *, fetch: bool = False):
         return cur.fetchall() if fetch else None
 
 
+def pg_exists(dbname: str) -> bool:
+    try:
+        return bool(pg_admin("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,), fetch=True))
+    except Exception:  # not reachable: the worker will say so
+        return False
+
+
 def sqlite_path(size: int) -> Path:
     return CACHE / f"analytics-{size}.sqlite3"
 
@@ -196,6 +204,8 @@ def check_disk(dbs: list[str], sizes: list[int]) -> None:
     for db in dbs:
         for size in sizes:
             if db == "sqlite" and sqlite_path(size).exists():
+                continue
+            if db == "postgres" and pg_exists(f"{PG_PREFIX}{size}"):
                 continue
             need += BYTES_PER_ORDER[db] * size
     CACHE.mkdir(parents=True, exist_ok=True)
