@@ -2,7 +2,7 @@
 and peak memory at two file sizes — on SQLite and PostgreSQL.
 
     .venv/bin/python bench/import.py            # full: 1,000,000 rows (memory also at 250,000)
-    .venv/bin/python bench/import.py --quick    # 4,000 and 16,000 rows, about a minute
+    .venv/bin/python bench/import.py --quick    # 4,000 and 16,000 rows (mostly the two migrations)
     .venv/bin/python bench/import.py --db sqlite --rows 200000 --small 50000 --keep
 
 For each database a fresh one is made — a SQLite file in a temporary REPAIRHUB_VAR, or the
@@ -19,7 +19,8 @@ rejected. Two files: SMALL and LARGE rows, with different order numbers.
 
 - import: `manage.py import_orders FILE --mapping MAPPING.toml` (DEBUG=0, batch 1000) runs as
   a child, first on SMALL then on LARGE; its peak RSS comes from wait4(), its rows/s from the
-  run's own record (rows ÷ seconds spent in batches, without start-up).
+  run's own record: rows ÷ seconds from reading the first row to the last commit (start-up,
+  the file's hash and the look-ups excluded, as the floor has none of them).
 - floor: the simplest program writing the same rows of LARGE into a twin of the freshly seeded
   database (a copy of the SQLite file; `CREATE DATABASE … TEMPLATE` on PostgreSQL): a bare loop
   over csv.reader that parses the times, encrypts the phone, computes its blind index, the
@@ -755,7 +756,9 @@ def print_table(results: dict, files: dict) -> None:
                 f"{x['seconds']:>9.1f}{x['rows_per_s']:>9,.0f}"
                 f"{x['peak_rss_kb'] / 1024:>9.1f}MB{ratio:>7}"
             )
-    print("(seconds and rows/s: inside the command, start-up excluded; ratio = import ÷ floor)")
+    print(
+        "(seconds and rows/s: first row to last commit, start-up excluded; ratio = import ÷ floor)"
+    )
     print()
 
 

@@ -573,10 +573,9 @@ def import_orders(
             for _row in islice(source.rows, run.rows_done):
                 pass
         seen = SeenKeys() if dry_run else None
-        started = time.monotonic()
+        started = mark = time.monotonic()
         try:
             for chunk in _chunks(source.rows, batch):
-                began = time.monotonic()
                 counts, plans, rejected = _prepare(chunk, convert, report)
                 if dry_run:
                     fresh = _drop_present(plans, counts, writer.existing, seen.seen)
@@ -591,7 +590,11 @@ def import_orders(
                             fresh = _drop_present(plans, counts, writer.existing)
                             _tally(report, fresh, counts)
                             writer.write(fresh, [_rejection(run, r) for r in rejected], run.pk)
-                            _advance(run, counts, time.monotonic() - began)
+                            # The time since the last batch's update: reading, checking and
+                            # writing this batch, and committing the one before.
+                            now = time.monotonic()
+                            _advance(run, counts, now - mark)
+                            mark = now
                     except IntegrityError:
                         # Another import wrote one of these orders between the look-up and
                         # the insert; this batch is rolled back whole, the run can go on.
@@ -612,7 +615,10 @@ def import_orders(
         report.seconds = time.monotonic() - started
         if run is not None:
             ImportRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
-                status=RunStatus.FINISHED, finished_at=timezone.now(), updated_at=timezone.now()
+                status=RunStatus.FINISHED,
+                finished_at=timezone.now(),
+                updated_at=timezone.now(),
+                seconds=F("seconds") + (time.monotonic() - mark),  # the last commit
             )
             run.refresh_from_db()
     return report

@@ -42,7 +42,7 @@ def status_label(value: str) -> str:
 def channel_label(value: str) -> str:
     if value in Channel.values:
         return str(Channel(value).label)
-    return {"system": _("系统"), "api": _("接口")}.get(value, value)
+    return {"system": _("系统"), "api": _("接口"), "import": _("导入")}.get(value, value)
 
 
 @register.filter
