@@ -760,22 +760,14 @@ def _liked_section(ranking: rankings.Ranking) -> Section:
     )
 
 
+def _table(key: str, title, columns: list[Column], result: dict, note) -> Section:
+    """A section whose rows are the result's rows read column by column."""
+    rows = [[r[c.key] for c in columns] for r in result["rows"]]
+    return Section(key, title, columns, rows, note=note)
+
+
 def _agents_section(result: dict) -> Section:
-    rows = [
-        [
-            r["name"],
-            r["username"],
-            r["calls"],
-            r["per_day"],
-            r["peak_day"],
-            r["settled"],
-            r["pending"],
-            r["first_contact"],
-            r["first_contact_rate"],
-        ]
-        for r in result["rows"]
-    ]
-    return Section(
+    return _table(
         "agents",
         _("值班员工作量"),
         _cols(
@@ -789,24 +781,13 @@ def _agents_section(result: dict) -> Section:
             ("first_contact", _("首次接线解决"), "int"),
             ("first_contact_rate", _("首次接线解决率"), "rate"),
         ),
-        rows,
-        note=_("值班员在电话和窗口登记的报修；首次接线解决率以已办结的来电为分母。"),
+        result,
+        _("值班员在电话和窗口登记的报修；首次接线解决率以已办结的来电为分母。"),
     )
 
 
 def _technicians_section(result: dict) -> Section:
-    rows = [
-        [
-            r["name"],
-            r["username"],
-            r["orders"],
-            r["successes"],
-            r["success_rate"],
-            r["hours_on_site"],
-        ]
-        for r in result["rows"]
-    ]
-    return Section(
+    return _table(
         "workload",
         _("维修人员工作量"),
         _cols(
@@ -817,8 +798,8 @@ def _technicians_section(result: dict) -> Section:
             ("success_rate", _("维修成功率"), "rate"),
             ("hours_on_site", _("在场时长（小时）"), "hours"),
         ),
-        rows,
-        note=_("本期完成的工单；在场时长 = 到场到完成。"),
+        result,
+        _("本期完成的工单；在场时长 = 到场到完成。"),
     )
 
 
