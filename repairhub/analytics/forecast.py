@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-import chinese_calendar
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from repairhub.sla.calendar import holiday_name, package_workday
 from repairhub.workorders.errors import InvalidInput
 from repairhub.workorders.models import Category
 
@@ -131,14 +131,14 @@ def parse_horizon(weeks=None, level=None, *, opts: Options | None = None) -> tup
 @lru_cache(maxsize=8192)
 def day_kind(day: date) -> str | None:
     """ "holiday" (inside a public holiday), "makeup" (a weekend day worked for 调休), "" for an
-    ordinary day; None when chinese-calendar has no data for the year (treated as ordinary)."""
-    try:
-        off, name = chinese_calendar.get_holiday_detail(day)
-    except NotImplementedError:
+    ordinary day; None when chinese-calendar has no data for the year (treated as ordinary).
+    The package is read through the SLA calendar, which already copes with missing years."""
+    workday = package_workday(day)
+    if workday is None:
         return None
-    if off and name:
+    if not workday and holiday_name(day):
         return "holiday"
-    if not off and day.weekday() >= 5:
+    if workday and day.weekday() >= 5:
         return "makeup"
     return ""
 

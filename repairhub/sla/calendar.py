@@ -132,7 +132,7 @@ def known_year(year: int) -> bool:
 
 
 @lru_cache(maxsize=16384)
-def _package_workday(day: dt.date) -> bool | None:
+def package_workday(day: dt.date) -> bool | None:
     """The package's verdict for `day`, or None when it has no data for the year.
 
     Cached: the package checks the supported range by scanning its whole table on every call.
@@ -157,7 +157,7 @@ def is_working_day(cal: Calendar, day: dt.date) -> bool:
     if day in cal.extra_workdays:
         return True
     if cal.use_public_holidays:
-        verdict = _package_workday(day)
+        verdict = package_workday(day)
         if verdict is not None:
             return verdict
     return day.weekday() < 5

@@ -595,8 +595,8 @@ def test_property_the_zone_of_the_start_does_not_matter(scenario, duration):
 
 def test_package_lookups_are_cached():
     """The package scans its whole table on each call; the per-day loop must not pay that."""
-    sla_calendar._package_workday.cache_clear()
+    sla_calendar.package_workday.cache_clear()
     add_working_time(WORK, at(2025, 9, 30, 9), 72 * H)
     add_working_time(WORK, at(2025, 9, 30, 9), 72 * H)
-    info = sla_calendar._package_workday.cache_info()
+    info = sla_calendar.package_workday.cache_info()
     assert info.hits >= info.misses > 0
