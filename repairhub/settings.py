@@ -492,3 +492,5 @@ ANALYTICS_HOTSPOT_DAYS = int(os.environ.get("ANALYTICS_HOTSPOT_DAYS", "90"))
 ANALYTICS_HOTSPOT_MIN_COUNT = int(os.environ.get("ANALYTICS_HOTSPOT_MIN_COUNT", "3"))
 ANALYTICS_HOTSPOT_SPREAD = int(os.environ.get("ANALYTICS_HOTSPOT_SPREAD", "3"))
 ANALYTICS_HOTSPOT_LIMIT = int(os.environ.get("ANALYTICS_HOTSPOT_LIMIT", "50"))
+# Daily summaries (analytics/rollup.py): the nightly job recomputes this many recent days.
+ANALYTICS_ROLLUP_RECENT_DAYS = int(os.environ.get("ANALYTICS_ROLLUP_RECENT_DAYS", "62"))

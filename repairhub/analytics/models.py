@@ -327,3 +327,90 @@ class ReportSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.get_topic_display()} {self.get_kind_display()}"
+
+
+# --- daily summaries (rollup.py) -----------------------------------------------------------------
+
+
+def _count():
+    return models.PositiveIntegerField(default=0)
+
+
+class DayFigures(models.Model):
+    """One local day's figures for one category × channel × campus, each counted on its own
+    day: `reported` on the day the orders were reported, the completion figures on the day they
+    were completed, the ratings on the day the orders were closed with one. Derived data, kept
+    by rollup.py from the orders; never edited by hand."""
+
+    day = models.DateField()
+    category = models.IntegerField()  # the order's (leaf) category id
+    channel = models.CharField(max_length=20)
+    campus = models.CharField(max_length=60, blank=True)  # top-level place code, '' for none
+    reported = _count()
+    completed = _count()
+    successes = _count()
+    with_deadline = _count()
+    late = _count()
+    repair_seconds = models.FloatField(default=0.0)
+    longest_seconds = models.FloatField(null=True)
+    rated_1 = _count()
+    rated_2 = _count()
+    rated_3 = _count()
+    rated_4 = _count()
+    rated_5 = _count()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "category", "channel", "campus"], name="analytics_day_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.category} {self.channel} {self.campus}"
+
+
+class DayPerson(models.Model):
+    """One local day's figures for one person: as technician (orders completed that day, and
+    rated that day), as agent (calls registered that day, settled and first-contact successes
+    as they stand now) and as dispatcher (first dispatches made that day). `person` 0 holds the
+    dispatches nobody made by hand (automatic dispatch, pool claims)."""
+
+    day = models.DateField()
+    person = models.IntegerField()
+    completed = _count()
+    successes = _count()
+    with_deadline = _count()
+    late = _count()
+    repair_seconds = models.FloatField(default=0.0)
+    site_seconds = models.FloatField(default=0.0)
+    rated = _count()
+    rating_sum = _count()
+    calls = _count()
+    settled = _count()
+    first_contact = _count()
+    dispatched = _count()
+    dispatch_seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "person"], name="analytics_person_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.person}"
+
+
+class RollupState(models.Model):
+    """How far the daily summaries reflect the orders (one row). `built_at` is empty until the
+    first full build; `zone` is the time zone whose days they count."""
+
+    built_at = models.DateTimeField(null=True)
+    zone = models.CharField(max_length=64, blank=True)
+    seen_event_id = models.BigIntegerField(default=0)  # every event up to here was read once
+    safe_event_id = models.BigIntegerField(default=0)  # … and re-read after in-flight commits
+    checkpoint_event_id = models.BigIntegerField(default=0)
+    checkpoint_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"{self.zone} {self.built_at} {self.seen_event_id}"

@@ -48,6 +48,7 @@ from repairhub.workorders.errors import InvalidInput
 from repairhub.workorders.models import Category, Channel, Event, Result, WorkOrder
 from repairhub.workorders.states import EVENT_CODES, OPEN, Action, Status
 
+from . import rollup
 from .expressions import LocalBucket, Seconds, medians_and_total
 from .periods import Filters, Period
 
@@ -87,6 +88,8 @@ ARRIVAL_SECONDS = Seconds("arrived_at", "dispatched_at")
 # Late: completed after the deadline. When the SLA clocks (repairhub/sla) are the source of
 # deadlines, this is the one expression to replace (docs/analytics.md, "On time").
 LATE = Q(completed_at__gt=F("due_at"))
+# An agent's call is settled when it can no longer change: the rate is over these.
+SETTLED = (Status.COMPLETED, Status.CLOSED, Status.REJECTED, Status.CANCELLED)
 
 
 def in_hours(seconds: float | None) -> float | None:
@@ -252,6 +255,8 @@ def _check_split(split: str) -> None:
 def volume(period: Period, f: Filters, split: str = "") -> dict:
     """Orders reported per bucket, one series per category, channel, place or team."""
     _check_split(split)
+    if rollup.serves_split(split, f):
+        return _volume(period, f, split, rollup.reported(period, f, split))
     rows = list(
         reported(period, f)
         .order_by()
@@ -343,6 +348,12 @@ def backlog(f: Filters, *, now=None) -> dict:
 
 def on_time(period: Period, f: Filters) -> dict:
     """Of the orders completed in the period that had a deadline, the share completed by it."""
+    if rollup.serves(f):
+        by_bucket: dict = {}
+        for r in rollup.completed_stats(period, f):
+            n, late = by_bucket.get(r["b"], (0, 0))
+            by_bucket[r["b"]] = (n + r["deadlines"], late + r["late"])
+        return _on_time(period, by_bucket)
     rows = (
         with_deadline(period, f)
         .order_by()
@@ -380,13 +391,16 @@ def _on_time(period: Period, by_bucket: dict) -> dict:
 def satisfaction(period: Period, f: Filters) -> dict:
     """Ratings (1–5) given in the period: mean and count per bucket, and how many of each."""
     # One pass: how many of each rating per bucket; the means and the distribution follow.
-    rows = (
-        rated(period, f)
-        .order_by()
-        .annotate(b=LocalBucket("closed_at", period.grain, period))
-        .values_list("b", "rating")
-        .annotate(n=Count("*"))
-    )
+    if rollup.serves(f):
+        rows = rollup.ratings(period, f)
+    else:
+        rows = (
+            rated(period, f)
+            .order_by()
+            .annotate(b=LocalBucket("closed_at", period.grain, period))
+            .values_list("b", "rating")
+            .annotate(n=Count("*"))
+        )
     per_bucket: dict[date, list[int]] = {}
     dist: dict[int, int] = {}
     for b, rating, n in rows:
@@ -414,9 +428,11 @@ def satisfaction(period: Period, f: Filters) -> dict:
     }
 
 
-def _completed_stats(period: Period, f: Filters) -> list[dict]:
+def completed_stats_by_category(period: Period, f: Filters) -> list[dict]:
     """The completed orders in one pass, by bucket and category: how many, how many repaired
     successfully, with a deadline and late, and their repair times (count, sum, longest)."""
+    if rollup.serves(f):
+        return rollup.completed_stats(period, f)
     return list(
         completed(period, f)
         .order_by()
@@ -437,6 +453,8 @@ def _completed_stats(period: Period, f: Filters) -> list[dict]:
 
 def _reported_by_category(period: Period, f: Filters) -> list[tuple]:
     """(bucket, category, count) of the orders reported in the period."""
+    if rollup.serves(f):
+        return rollup.reported(period, f, "category")
     return list(
         reported(period, f)
         .order_by()
@@ -503,7 +521,9 @@ def _fault_types(period: Period, f: Filters, done: list[dict], new_rows: list[tu
 def fault_types(period: Period, f: Filters) -> dict:
     """Per category: orders reported, and for orders completed in the period the mean, median
     and longest time from report (received_at) to completion, in hours."""
-    return _fault_types(period, f, _completed_stats(period, f), _reported_by_category(period, f))
+    return _fault_types(
+        period, f, completed_stats_by_category(period, f), _reported_by_category(period, f)
+    )
 
 
 def dashboard(period: Period, f: Filters, *, split: str = "", now=None) -> dict:
@@ -514,7 +534,7 @@ def dashboard(period: Period, f: Filters, *, split: str = "", now=None) -> dict:
     reported orders once by bucket and category (volume unsplit or by category, fault types).
     """
     _check_split(split)
-    done = _completed_stats(period, f)
+    done = completed_stats_by_category(period, f)
     new_rows = _reported_by_category(period, f)
     if split in ("", "category"):
         rows = [(b, k if split else "", n) for b, k, n in new_rows]

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, F
 from django.utils.translation import gettext as _
 
+from . import rollup
 from .expressions import Seconds
 from .periods import Filters, Period
 from .queries import (
@@ -79,18 +80,21 @@ def _person(users, pk: int) -> dict:
 def technician_efficiency(period: Period, f: Filters) -> Ranking:
     """Technicians by mean time from report to completion of the orders they completed in the
     period (shortest first); delays are those completed after their deadline."""
-    rows = list(
-        completed(period, f)
-        .filter(assignee__isnull=False)
-        .order_by()
-        .values("assignee_id")
-        .annotate(
-            n=Count("*"),
-            mean=Avg(REPAIR_SECONDS),
-            deadlines=Count("due_at"),
-            late=Count("completed_at", filter=LATE),
-        )
-    )
+    if rollup.serves_people(f):
+        columns = ("completed", "repair_seconds", "with_deadline", "late")
+        rows = [
+            {
+                "assignee_id": pk,
+                "n": r["completed"],
+                "mean": r["repair_seconds"] / r["completed"],
+                "deadlines": r["with_deadline"],
+                "late": r["late"],
+            }
+            for pk, r in rollup.people(period, *columns).items()
+            if r["completed"]
+        ]
+    else:
+        rows = _technician_rows(period, f)
     users = user_names(r["assignee_id"] for r in rows)
     out = [
         {
@@ -105,20 +109,46 @@ def technician_efficiency(period: Period, f: Filters) -> Ranking:
     return _rank("technicians", out, lambda r: (r["mean_hours"], r["delays"], r["name"]))
 
 
+def _technician_rows(period: Period, f: Filters) -> list[dict]:
+    return list(
+        completed(period, f)
+        .filter(assignee__isnull=False)
+        .order_by()
+        .values("assignee_id")
+        .annotate(
+            n=Count("*"),
+            mean=Avg(REPAIR_SECONDS),
+            deadlines=Count("due_at"),
+            late=Count("completed_at", filter=LATE),
+        )
+    )
+
+
 def dispatch_speed(period: Period, f: Filters) -> Ranking:
     """Dispatchers (and team leads, managers) by mean time from an order's acceptance to its
     first dispatch, for first dispatches made in the period (quickest first). The dispatcher is
     the actor of the `workorder.dispatched` event; automatic dispatches and pool claims have no
     person behind them and are shown apart."""
-    # The filters as a join on the order (not `order__in=<every order in scope>`).
-    events = first_dispatches(period.start_at, period.end_at).filter(
-        scope_q(f, "order__"), order__accepted_at__isnull=False
-    )
-    rows = list(
-        events.order_by()
-        .values("actor_id")
-        .annotate(n=Count("*"), mean=Avg(Seconds(F("created_at"), F("order__accepted_at"))))
-    )
+    if rollup.serves_people(f):
+        rows = [
+            {
+                "actor_id": pk or None,
+                "n": r["dispatched"],
+                "mean": r["dispatch_seconds"] / r["dispatched"],
+            }
+            for pk, r in rollup.people(period, "dispatched", "dispatch_seconds").items()
+            if r["dispatched"]
+        ]
+    else:
+        # The filters as a join on the order (not `order__in=<every order in scope>`).
+        events = first_dispatches(period.start_at, period.end_at).filter(
+            scope_q(f, "order__"), order__accepted_at__isnull=False
+        )
+        rows = list(
+            events.order_by()
+            .values("actor_id")
+            .annotate(n=Count("*"), mean=Avg(Seconds(F("created_at"), F("order__accepted_at"))))
+        )
     users = user_names(r["actor_id"] for r in rows)
     people, apart = [], []
     for r in rows:
@@ -143,13 +173,20 @@ def technician_satisfaction(period: Period, f: Filters) -> Ranking:
     The rating is WorkOrder.rating (1–5) for now; ratings by dimension from repairhub/feedback
     replace it when they land (docs/analytics.md).
     """
-    rows = list(
-        rated(period, f)
-        .filter(assignee__isnull=False)
-        .order_by()
-        .values("assignee_id")
-        .annotate(n=Count("*"), mean=Avg("rating"))
-    )
+    if rollup.serves_people(f):
+        rows = [
+            {"assignee_id": pk, "n": r["rated"], "mean": r["rating_sum"] / r["rated"]}
+            for pk, r in rollup.people(period, "rated", "rating_sum").items()
+            if r["rated"]
+        ]
+    else:
+        rows = list(
+            rated(period, f)
+            .filter(assignee__isnull=False)
+            .order_by()
+            .values("assignee_id")
+            .annotate(n=Count("*"), mean=Avg("rating"))
+        )
     users = user_names(r["assignee_id"] for r in rows)
     out = [
         {**_person(users, r["assignee_id"]), "orders": r["n"], "mean_rating": round(r["mean"], 2)}

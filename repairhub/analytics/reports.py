@@ -70,7 +70,7 @@ from repairhub.workorders.models import Category, Channel, Result
 
 from . import queries, rankings, workload
 from .access import WHOLE_ROLES, require_viewer, scoped
-from .expressions import LocalBucket, medians
+from .expressions import medians
 from .models import (
     ReportFormat,
     ReportKind,
@@ -452,32 +452,24 @@ def _info(report: Report) -> Section:
 
 def _completed_by_bucket(period: Period, f: Filters) -> dict[date, dict]:
     """Orders completed per bucket and how many successfully (the dashboard has only totals)."""
-    rows = (
-        queries.completed(period, f)
-        .order_by()
-        .annotate(b=LocalBucket("completed_at", period.grain, period))
-        .values("b")
-        .annotate(n=Count("pk"), ok=Count("pk", filter=Q(result=Result.SUCCESS)))
-    )
-    return {r["b"]: r for r in rows}
+    out: dict[date, dict] = {}
+    for r in queries.completed_stats_by_category(period, f):
+        bucket = out.setdefault(r["b"], {"b": r["b"], "n": 0, "ok": 0})
+        bucket["n"] += r["n"]
+        bucket["ok"] += r["ok"]
+    return out
 
 
 def _previous_summary(prev: Period, f: Filters, volume_total: int) -> dict:
     """The summary figures of the previous period, for comparison (no medians: not shown)."""
-    done = (
-        queries.completed(prev, f)
-        .order_by()
-        .aggregate(
-            n=Count("pk"),
-            ok=Count("pk", filter=Q(result=Result.SUCCESS)),
-            mean=Avg(queries.REPAIR_SECONDS),
-        )
-    )
+    done = queries.completed_stats_by_category(prev, f)
+    n, ok = sum(r["n"] for r in done), sum(r["ok"] for r in done)
+    seconds = sum(r["seconds"] or 0.0 for r in done)
     return {
         "reported": volume_total,
-        "completed": done["n"],
-        "success_rate": queries.share(done["ok"], done["n"]),
-        "mean_repair_hours": queries.in_hours(done["mean"]),
+        "completed": n,
+        "success_rate": queries.share(ok, n),
+        "mean_repair_hours": queries.in_hours(seconds / n if n else None),
         "on_time": queries.on_time(prev, f),
         "satisfaction": queries.satisfaction(prev, f),
     }
@@ -844,7 +836,7 @@ def _fault_stats(period: Period, f: Filters, *keys) -> dict:
         .order_by()
         .annotate(**keys[0])
         .values(*names)
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))
     }
     done = {
         tuple(r[k] for k in names): r
@@ -853,10 +845,10 @@ def _fault_stats(period: Period, f: Filters, *keys) -> dict:
         .annotate(**keys[0])
         .values(*names)
         .annotate(
-            n=Count("pk"),
-            ok=Count("pk", filter=Q(result=Result.SUCCESS)),
-            failed=Count("pk", filter=Q(result=Result.FAILED)),
-            rework=Count("pk", filter=REWORK),
+            n=Count("*"),
+            ok=Count("completed_at", filter=Q(result=Result.SUCCESS)),
+            failed=Count("completed_at", filter=Q(result=Result.FAILED)),
+            rework=Count("completed_at", filter=REWORK),
             mean=Avg(queries.REPAIR_SECONDS),
             longest=Max(queries.REPAIR_SECONDS),
         )

@@ -16,27 +16,43 @@ from collections import defaultdict
 from django.db.models import Count, Q, Sum
 
 from repairhub.workorders.models import Result
-from repairhub.workorders.states import Status
 
+from . import rollup
 from .expressions import LocalBucket
 from .periods import Filters, Grain, Period, bucket_start
 from .queries import (
     FIRST_CONTACT,
     HOUR,
     ON_SITE_SECONDS,
+    SETTLED,
     completed,
     registered,
     share,
     user_names,
 )
 
-SETTLED = (Status.COMPLETED, Status.CLOSED, Status.REJECTED, Status.CANCELLED)
-
 
 def agents(period: Period, f: Filters) -> dict:
     """Per agent: calls registered in the period, per day and per bucket, and first-contact
     success over the settled calls."""
-    daily = list(
+    if rollup.serves_people(f):
+        daily = [
+            {
+                "registered_by_id": r["person"],
+                "day": r["day"],
+                "n": r["calls"],
+                "settled": r["settled"],
+                "good": r["first_contact"],
+            }
+            for r in rollup.people_by_day(period, "calls", "settled", "first_contact")
+        ]
+    else:
+        daily = _agents_daily(period, f)
+    return _agents(period, daily)
+
+
+def _agents_daily(period: Period, f: Filters) -> list[dict]:
+    return list(
         registered(period, f)
         .order_by()
         .annotate(day=LocalBucket("created_at", Grain.DAY, period))
@@ -47,6 +63,9 @@ def agents(period: Period, f: Filters) -> dict:
             good=Count("created_at", filter=FIRST_CONTACT),
         )
     )
+
+
+def _agents(period: Period, daily: list[dict]) -> dict:
     buckets = period.buckets()
     index = {b: i for i, b in enumerate(buckets)}
     people: dict[int, dict] = {}
@@ -84,7 +103,24 @@ def agents(period: Period, f: Filters) -> dict:
 def technicians(period: Period, f: Filters) -> dict:
     """Per technician and bucket: orders completed, how many successfully, hours on site
     (arrival to completion)."""
-    rows = list(
+    if rollup.serves_people(f):
+        rows = [
+            {
+                "assignee_id": r["person"],
+                "b": bucket_start(r["day"], period.grain),
+                "n": r["completed"],
+                "ok": r["successes"],
+                "site": r["site_seconds"],
+            }
+            for r in rollup.people_by_day(period, "completed", "successes", "site_seconds")
+        ]
+    else:
+        rows = _technicians_rows(period, f)
+    return _technicians(period, rows)
+
+
+def _technicians_rows(period: Period, f: Filters) -> list[dict]:
+    return list(
         completed(period, f)
         .filter(assignee__isnull=False)
         .order_by()
@@ -96,6 +132,9 @@ def technicians(period: Period, f: Filters) -> dict:
             site=Sum(ON_SITE_SECONDS),
         )
     )
+
+
+def _technicians(period: Period, rows: list[dict]) -> dict:
     buckets = period.buckets()
     index = {b: i for i, b in enumerate(buckets)}
     people: dict[int, dict] = defaultdict(
