@@ -13,7 +13,11 @@ database is kept for the next run and reused when its generator version is the s
 migrations it was made with are unchanged (newer ones are applied to it with `migrate`, as on a
 real installation); anything else is rebuilt. `--prepare` only makes the data, `--drop-data`
 removes it after the run, `--clean` removes every one and exits. Before timing, the tables are
-analysed again (SQLite `ANALYZE`, PostgreSQL `VACUUM ANALYZE`).
+analysed again (SQLite `ANALYZE`, PostgreSQL `VACUUM ANALYZE`) and the daily summaries the
+application reads (repairhub/analytics/rollup.py) are built from the orders, as the worker's
+minute job does on a real installation, and the time this takes is printed; they are kept with
+the data and reused while current (`--rebuild-summaries` builds them again). `--no-summaries`
+times the application reading the orders instead (the summaries set aside).
 
 Timed warm (one untimed call first), the median of up to `--runs` calls within `--budget`
 seconds per item and side, calling the functions the API and the report worker call:
@@ -177,6 +181,10 @@ def run_worker(db: str, size: int, phase: str, args, *, wait: bool = True):
     ]
     if args.fresh:
         cmd.append("--fresh")
+    if args.no_summaries:
+        cmd.append("--no-summaries")
+    if args.rebuild_summaries:
+        cmd.append("--rebuild-summaries")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env(db, size, var))
     job = (proc, var, result_file, db)
     return finish_worker(job, args.timeout) if wait else job
@@ -290,6 +298,12 @@ def print_table(results: dict) -> None:
             f"{'':>10} {db:<9}{facts.get('orders', 0):,} orders, {facts.get('events', 0):,} "
             f"events; analyse {facts.get('analyze_s', 0)} s; {facts.get('engine', '')}"
         )
+        if "summary_rows" in facts:
+            built = facts["summaries_s"]
+            how = "reused (current)" if built is None else f"built in {built} s"
+            print(f"{'':>10} {db:<9}daily summaries {how} ({facts['summary_rows']:,} rows)")
+        else:
+            print(f"{'':>10} {db:<9}daily summaries not used (--no-summaries)")
     print("(median of warm runs; × floor = app ÷ floor; targets in ms)")
     print()
 
@@ -312,6 +326,8 @@ def judge(results: dict, largest: int) -> tuple[dict, list[str], list[str]]:
             }
             if not item["same"]:
                 missed.append(f"{tag} {name}: the floor's numbers differ ({item['difference']})")
+        if result.get("facts", {}).get("summaries_s") is not None:
+            row["summaries_built_s"] = result["facts"]["summaries_s"]
         summary[tag] = row
         if size != largest:
             continue
@@ -343,6 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean", action="store_true", help="remove all cached data and exit")
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="seconds per worker")
     parser.add_argument("--budget", type=float, help="seconds per item and side (quick 1, else 60)")
+    parser.add_argument(
+        "--no-summaries", action="store_true", help="time the app without its daily summaries"
+    )
+    parser.add_argument(
+        "--rebuild-summaries", action="store_true", help="build the daily summaries again"
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--result-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -411,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_before": round(load_before, 2),
         "load_after": round(os.getloadavg()[0], 2),
         "targets_ms": {"dashboard_month": MONTH_TARGET_MS, "report_year": REPORT_TARGET_MS},
+        "summaries": not args.no_summaries,
         "results": summary,
         "missed": missed,
         "impossible_here": impossible,
@@ -438,7 +461,7 @@ def worker(phase: str, db: str, size: int, args) -> dict:
     django.setup()
     if phase == "prepare":
         return prepare(db, size, fresh=args.fresh)
-    return measure(db, size, args.runs, args.budget)
+    return measure(db, size, args.runs, args.budget, args)
 
 
 def prepare(db: str, size: int, *, fresh: bool) -> dict:
@@ -537,7 +560,33 @@ def timed(fn, runs: int, budget_s: float) -> tuple[float, object]:
     return statistics.median(times), result
 
 
-def measure(db: str, size: int, runs: int, budget_s: float) -> dict:
+def build_summaries(connection, facts: dict, *, rebuild: bool) -> None:
+    """The daily summaries from the orders, timed, then analysed like the rest; kept with the
+    data and reused while they are current (the bench's "same numbers" check would show stale
+    ones). `--rebuild-summaries` builds them again."""
+    from repairhub.analytics import rollup
+    from repairhub.analytics.models import DayFigures, DayPerson
+
+    if not rebuild and rollup.refresh():
+        facts["summaries_s"] = None  # reused
+    else:
+        started = time.monotonic()
+        rollup.rebuild()
+        facts["summaries_s"] = round(time.monotonic() - started, 1)
+    facts["summary_rows"] = DayFigures.objects.count() + DayPerson.objects.count()
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE analytics_dayfigures")
+        cur.execute("ANALYZE analytics_dayperson")
+
+
+def unbuild_summaries() -> None:
+    """Summaries left from an earlier run are set aside: the app reads the orders."""
+    from repairhub.analytics.models import RollupState
+
+    RollupState.objects.update(built_at=None)
+
+
+def measure(db: str, size: int, runs: int, budget_s: float, args) -> dict:
     from django.db import connection
     from django.utils import timezone
 
@@ -558,6 +607,12 @@ def measure(db: str, size: int, runs: int, budget_s: float) -> dict:
             cur.execute("SHOW server_version")
             facts["engine"] = f"PostgreSQL {cur.fetchone()[0]}"
     log(f"{db}: {facts['orders']:,} orders, {facts['events']:,} events, analysed")
+    if not args.no_summaries:
+        build_summaries(connection, facts, rebuild=args.rebuild_summaries)
+        built = facts["summaries_s"]
+        log(f"{db}: daily summaries " + ("reused" if built is None else f"built in {built} s"))
+    else:
+        unbuild_summaries()
 
     sql = Floors(connection.vendor)
     now = timezone.now()
