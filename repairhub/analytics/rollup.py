@@ -60,8 +60,11 @@ OVERLAP = timedelta(minutes=3)
 CHUNK_DAYS = 31
 # More changed orders than this in one refresh (an import): recompute their whole span of days.
 MANY_ORDERS = 20_000
+# More new events than this (ids are consecutive, so the gap bounds their number): a reader
+# leaves the catching up to the worker without reading them.
+MANY_EVENTS = 50_000
 RATINGS = range(1, 6)
-BUILDING = "analytics-rollup-building"
+BUSY = "analytics-rollup-busy"
 
 
 def _zone() -> str:
@@ -403,6 +406,8 @@ def refresh(*, overlap: bool = False) -> bool:
     if top <= (state.safe_event_id if overlap else state.seen_event_id):
         return True
     since = state.safe_event_id if overlap else state.seen_event_id
+    if not overlap and top - since > MANY_EVENTS:
+        return False
     changed = set(
         Event.objects.filter(id__gt=since, id__lte=top)
         .order_by()
@@ -437,16 +442,16 @@ def refresh(*, overlap: bool = False) -> bool:
 def keep_up() -> int:
     """The worker's minute job: build the summaries if they never were, else catch up (with
     the re-read window). Returns the days built, or 0."""
-    if not _usable(_state()):
-        # A first build of a large history outlasts the minute: one at a time.
-        if not cache.add(BUILDING, 1, timeout=6 * 3600):
-            return 0
-        try:
+    # A first build, or catching up after an import, may outlast the minute: one at a time.
+    if not cache.add(BUSY, 1, timeout=6 * 3600):
+        return 0
+    try:
+        if not _usable(_state()):
             return rebuild()
-        finally:
-            cache.delete(BUILDING)
-    refresh(overlap=True)
-    return 0
+        refresh(overlap=True)
+        return 0
+    finally:
+        cache.delete(BUSY)
 
 
 def recompute_recent() -> int:

@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from io import StringIO
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from repairhub.analytics import queries, rankings, reports, rollup, workload
 from repairhub.analytics.models import DayFigures, DayPerson, RollupState
@@ -165,17 +170,11 @@ def test_nightly_recompute_catches_edits_without_events(at_now, monkeypatch):
 def test_another_time_zone_is_not_served(at_now, settings):
     rollup.rebuild()
     settings.TIME_ZONE = "UTC"
-    from django.utils import timezone
-
     with timezone.override("UTC"):
         assert not rollup.refresh()
 
 
 def test_command_builds_then_catches_up(at_now):
-    from io import StringIO
-
-    from django.core.management import call_command
-
     out = StringIO()
     call_command("analytics_rollup", stdout=out)
     assert "每日汇总：重算 75 天" in out.getvalue()
@@ -183,3 +182,16 @@ def test_command_builds_then_catches_up(at_now):
     out = StringIO()
     call_command("analytics_rollup", "--recent", stdout=out)
     assert f"重算 {rollup.recent_days()} 天" in out.getvalue()
+
+
+def test_a_reader_leaves_a_flood_of_events_to_the_worker(at_now, monkeypatch):
+    rollup.rebuild()
+    tell(random_story(random.Random(3), at_now, NOW.date()), at_now.world)
+    monkeypatch.setattr(rollup, "MANY_EVENTS", 0)
+    with CaptureQueriesContext(connection) as seen:
+        assert not rollup.refresh()  # read from the orders this time
+    assert len(seen) == 2  # the state and the newest event id; the events were not read
+    assert not rollup.serves(Filters())
+    assert rollup.keep_up() == 0  # the worker catches up whatever the number
+    monkeypatch.setattr(rollup, "MANY_EVENTS", 50_000)
+    assert rollup.serves(Filters())
