@@ -13,24 +13,12 @@
 
   var root, config, L;
   var charts = [];
+  var A = window.RepairHubAnalytics;
+  var readJson = A.readJson, fmt = A.fmt, h = A.h, num = A.num, table = A.table;
 
-  function readJson(id) {
-    var node = id && document.getElementById(id);
-    if (!node) return null;
-    try { return JSON.parse(node.textContent); } catch (e) { return null; }
-  }
-
-  function fmt(template, values) {
-    return String(template || "").replace(/%\((\w+)\)s/g, function (_m, key) {
-      return values[key] === undefined ? "" : values[key];
-    });
-  }
-
-  function h(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
+  function chart(id, option, onClick) {
+    var c = A.chart(document.getElementById(id), option, onClick);
+    if (c) charts.push(c);
   }
 
   function drill(params) {
@@ -47,51 +35,10 @@
     return rate === null || rate === undefined ? "—" : (rate * 100).toFixed(1) + "%";
   }
 
-  function num(value) {
-    return value === null || value === undefined ? "—" : String(value);
-  }
-
   function link(text, params) {
     var a = h("a", "", text);
     a.href = drill(params);
     return a;
-  }
-
-  function table(container, head, rows) {
-    var t = h("table", "list an-table");
-    var tr = h("tr");
-    head.forEach(function (label) { tr.appendChild(h("th", "", label)); });
-    var thead = h("thead");
-    thead.appendChild(tr);
-    t.appendChild(thead);
-    var tbody = h("tbody");
-    rows.forEach(function (cells) {
-      var row = h("tr");
-      cells.forEach(function (cell, i) {
-        var td = h(i === 0 ? "th" : "td");
-        if (i === 0) td.scope = "row";
-        if (cell && cell.nodeType) td.appendChild(cell); else td.textContent = num(cell);
-        row.appendChild(td);
-      });
-      tbody.appendChild(row);
-    });
-    t.appendChild(tbody);
-    container.textContent = "";
-    container.appendChild(t);
-  }
-
-  function chart(id, option, onClick) {
-    var node = document.getElementById(id);
-    if (!node || !window.echarts) return;
-    var c = window.echarts.init(node);
-    c.setOption(Object.assign({ animation: false, tooltip: { trigger: "axis" } }, option));
-    if (onClick) {
-      c.on("click", function (p) {
-        var url = onClick(p);
-        if (url) window.location.href = url;
-      });
-    }
-    charts.push(c);
   }
 
   function summary(d) {
