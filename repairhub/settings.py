@@ -434,6 +434,7 @@ FEEDBACK_VISIT_MAX_ATTEMPTS = int(os.environ.get("FEEDBACK_VISIT_MAX_ATTEMPTS", 
 # Quality checks (FQ4): defaults of the admin-editable sampling rule; penalty per failed check.
 FEEDBACK_QC_TARGET_PERCENT = float(os.environ.get("FEEDBACK_QC_TARGET_PERCENT", "10"))
 FEEDBACK_QC_NEW_TECHNICIAN_DAYS = int(os.environ.get("FEEDBACK_QC_NEW_TECHNICIAN_DAYS", "30"))
+FEEDBACK_QC_HIGH_COST_YUAN = float(os.environ.get("FEEDBACK_QC_HIGH_COST_YUAN", "500"))
 FEEDBACK_QC_PENALTY_POINTS = int(os.environ.get("FEEDBACK_QC_PENALTY_POINTS", "1"))
 # Warranty (FQ5): days for categories without their own figure.
 FEEDBACK_WARRANTY_DAYS = int(os.environ.get("FEEDBACK_WARRANTY_DAYS", "90"))

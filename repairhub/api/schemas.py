@@ -4,6 +4,7 @@ the response shapes from models. Reading only: nothing here writes."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.utils import timezone
@@ -68,6 +69,7 @@ class ActionIn(Schema):
     note: str | None = None
     result: Literal["success", "failed"] | None = None
     suggestion: str | None = None
+    fee: Decimal | None = Field(None, description="收费金额（元，complete；未收费不填）")
     rating: int | None = Field(None, ge=1, le=5)
     comment: str | None = None
     lat: float | None = None
@@ -180,6 +182,7 @@ class OrderDetailOut(OrderOut):
     hold_reason: str
     completion_note: str
     suggestion: str
+    fee: Decimal | None = Field(..., description="收费金额（元），维修人员完工时登记")
     rating_comment: str
     reopen_count: int
     accepted_at: datetime | None
@@ -383,6 +386,7 @@ def order_detail(order: WorkOrder, *, viewer) -> dict[str, Any]:
         hold_reason=order.hold_reason,
         completion_note=order.completion_note,
         suggestion=order.suggestion,
+        fee=order.fee,
         rating_comment=order.rating_comment,
         reopen_count=order.reopen_count,
         accepted_at=_local(order.accepted_at),

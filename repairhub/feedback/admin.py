@@ -31,6 +31,8 @@ class SamplingRuleAdmin(admin.ModelAdmin):
         "include_low_rating",
         "include_new_technicians",
         "new_technician_days",
+        "include_high_cost",
+        "high_cost_yuan",
     ]
 
     def has_add_permission(self, request):

@@ -62,6 +62,7 @@ class SampleReason(models.TextChoices):
     REWORK = "rework", _("返修工单")
     LOW_RATING = "low_rating", _("低评分")
     NEW_TECHNICIAN = "new_technician", _("新入职维修工")
+    HIGH_COST = "high_cost", _("高收费")
 
 
 class CheckStatus(models.TextChoices):

@@ -305,7 +305,8 @@ ORDERS: list[DemoOrder] = [
         "E01-304",
         "宿舍插座冒火花，已经拉闸。",
         "reporter",
-        texts={Action.COMPLETE: {"note": "更换烧毁插座面板，线路绝缘检测正常。"}},
+        # The panel was burnt by an overloaded power strip: the part is charged (收费).
+        texts={Action.COMPLETE: {"note": "更换烧毁插座面板，线路绝缘检测正常。", "fee": "45"}},
     ),
     DemoOrder(
         S.COMPLETED,

@@ -320,6 +320,14 @@ class CompleteForm(ActionForm):
     note = _reason_field(gettext_lazy("完工说明"))
     # Required for a failed repair; the lifecycle says so, and the page explains it.
     suggestion = _reason_field(gettext_lazy("给报修人的解决建议（维修失败时必填）"), required=False)
+    # Checked by the lifecycle (range, two decimals) with its own words; the field only keeps
+    # the phone's decimal keypad.
+    fee = forms.CharField(
+        label=gettext_lazy("收费金额（元，未收费不填）"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
+    )
 
 
 class ConfirmForm(ActionForm):

@@ -343,7 +343,34 @@ def _complete(order, by, params):
         "suggestion": suggestion,
         "completed_at": timezone.now(),
     }
-    return changes, {"result": result, "note": note, "suggestion": suggestion}
+    data = {"result": result, "note": note, "suggestion": suggestion}
+    fee = _fee(params.get("fee"))
+    if fee is not None:
+        # A repeat visit after a reopening records its own fee, or keeps the first one.
+        changes["fee"] = fee
+        data["fee"] = str(fee)
+    return changes, data
+
+
+MAX_FEE = Decimal("100000")
+
+
+def _fee(value) -> Decimal | None:
+    """The fee charged (元) as given at completion: empty for none, else 0 to MAX_FEE with at
+    most two decimals."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool | float):
+        value = str(value)
+    try:
+        fee = Decimal(str(value).strip().removesuffix("元").strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(_("收费金额请填写数字，例如 35 或 35.50。"), field="fee") from None
+    if not fee.is_finite() or fee < 0 or fee > MAX_FEE or fee != fee.quantize(Decimal("0.01")):
+        raise InvalidInput(
+            _("收费金额应在 0 到 %(max)s 元之间，最多两位小数。") % {"max": MAX_FEE}, field="fee"
+        )
+    return fee.quantize(Decimal("0.01"))
 
 
 def _confirm(order, by, params):

@@ -180,6 +180,12 @@ class WorkOrder(models.Model):
     hold_reason = models.CharField(_("挂起原因"), max_length=200, blank=True)
     completion_note = models.TextField(_("完工说明"), blank=True)
     suggestion = models.TextField(_("处理建议"), blank=True)
+    # What the reporter was charged for the repair, recorded by the technician when completing
+    # it (元). Empty: nothing recorded. Quality checks target high fees; a fee asks the reporter
+    # to rate price transparency.
+    fee = models.DecimalField(
+        _("收费金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     arrival_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     arrival_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     rating = models.PositiveSmallIntegerField(_("评分"), null=True, blank=True)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from repairhub.workorders.models import Event, WorkOrder
+from repairhub.workorders.states import Status
 
 
 def snapshot(order: WorkOrder) -> tuple:
@@ -360,3 +361,21 @@ def test_unknown_action_is_422(world, api_as):
     assert r.json()["field"] == "action"
     assert r.json()["message"].startswith("字段 action：只能是以下之一：accept、reject、dispatch")
     assert Event.objects.count() == events
+
+
+def test_the_api_takes_and_returns_the_fee(world, api_as):
+    order = world.order(Status.IN_PROGRESS)
+    tech = api_as("technician")
+
+    r = tech.post(
+        f"/orders/{order.number}/actions/complete",
+        {"result": "success", "note": "好", "fee": "1.234"},
+    )
+    assert (r.status_code, r.json()["field"]) == (422, "fee")
+    assert "最多两位小数" in r.json()["message"]
+    assert WorkOrder.objects.get(pk=order.pk).status == Status.IN_PROGRESS
+    out = tech.post(
+        f"/orders/{order.number}/actions/complete", {"result": "success", "note": "好", "fee": 60}
+    ).json()
+    assert out["fee"] == "60.00"
+    assert out["events"][-1]["data"]["fee"] == "60.00"

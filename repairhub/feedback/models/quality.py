@@ -27,6 +27,14 @@ class SamplingRule(models.Model):
     include_low_rating = models.BooleanField(_("低评分工单全部抽检"), default=True)
     include_new_technicians = models.BooleanField(_("新入职维修工的工单全部抽检"), default=True)
     new_technician_days = models.PositiveIntegerField(_("入职不满（天）算新维修工"), default=30)
+    include_high_cost = models.BooleanField(_("高收费工单全部抽检"), default=True)
+    high_cost_yuan = models.DecimalField(
+        _("收费达到（元）算高收费"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("500"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
 
     class Meta:
         verbose_name = _("抽检规则")
@@ -44,6 +52,7 @@ class SamplingRule(models.Model):
                     Decimal("0.01")
                 ),
                 new_technician_days=settings.FEEDBACK_QC_NEW_TECHNICIAN_DAYS,
+                high_cost_yuan=Decimal(str(settings.FEEDBACK_QC_HIGH_COST_YUAN)),
             )
         return rule
 

@@ -1,7 +1,7 @@
 """Quality checks (质检, FQ4).
 
 A draw takes the orders completed in a period and picks every targeted one (rework, low
-rating, new technician — high cost is not drawn: orders carry no cost yet) plus random others
+rating, new technician, a fee at or above the rule's high-cost mark) plus random others
 until the target share is met. The random part uses a recorded seed over the recorded
 population, so `replay(draw)` gives the same orders again. An inspector answers the category's
 checklist; a failure sends the work back (the order reopened and dispatched again, or a new
@@ -95,6 +95,8 @@ def _targets(rule: SamplingRule, rows: Sequence[dict]) -> dict[int, list[str]]:
             < timedelta(days=rule.new_technician_days)
         ):
             why.append(SampleReason.NEW_TECHNICIAN.value)
+        if rule.include_high_cost and row["fee"] is not None and row["fee"] >= rule.high_cost_yuan:
+            why.append(SampleReason.HIGH_COST.value)
         if why:
             reasons[row["pk"]] = why
     return reasons
@@ -109,7 +111,13 @@ def _population(start: date, end: date) -> list[dict]:
         )
         .order_by("pk")
         .values(
-            "pk", "reopen_count", "rating", "completed_at", "assignee_id", "assignee__date_joined"
+            "pk",
+            "reopen_count",
+            "rating",
+            "completed_at",
+            "fee",
+            "assignee_id",
+            "assignee__date_joined",
         )
     )
 

@@ -31,11 +31,12 @@ EVENT_CONFIRMED = EVENT_CODES[Action.CONFIRM]
 
 def dimensions(order: WorkOrder) -> list[str]:
     """The scores this order's reporter gives: the technician's four; the agent's three when an
-    agent registered the report; price transparency when the category is paid."""
+    agent registered the report; price transparency when the category is paid or a fee was
+    recorded at completion."""
     names = [name for name, _label in TECHNICIAN_SCORES]
     if order.registered_by_id is not None:
         names += [name for name, _label in AGENT_SCORES]
-    if order.category.is_paid:
+    if order.category.is_paid or (order.fee is not None and order.fee > 0):
         names += [name for name, _label in PRICE_SCORES]
     return names
 

@@ -16,7 +16,7 @@ from repairhub.feedback.services.quality import checklist_for, pick, sampling_su
 from repairhub.notify.models import Message
 from repairhub.testing.personas import make_category, make_user, make_world
 from repairhub.workorders.errors import IllegalState, InvalidInput, NotAllowed
-from repairhub.workorders.services import reopen_order
+from repairhub.workorders.services import complete_order, reopen_order
 from repairhub.workorders.states import Status
 from repairhub.workorders.walks import walk_to
 
@@ -67,23 +67,28 @@ def test_a_months_draw_meets_the_target_includes_targeted_orders_and_replays(old
             reworked, Status.COMPLETED, actors={"dispatcher": w.dispatcher}, technician=w.technician
         )
         by_newcomer = w.order(Status.COMPLETED, technician=newcomer)
+        costly = w.order(Status.IN_PROGRESS)
+        complete_order(costly, result="success", note="换压缩机", fee="800", by=w.technician)
+        cheap = w.order(Status.IN_PROGRESS)
+        complete_order(cheap, result="success", note="换灯管", fee="35.50", by=w.technician)
         w.order(Status.IN_PROGRESS)  # not completed: not in the population
     with time_machine.travel(dt.datetime(2026, 6, 2, 9, 0, tzinfo=SHANGHAI), tick=False):
         w.order(Status.COMPLETED)  # completed in June: outside the period
         draw = services.draw_sample(start=dt.date(2026, 5, 1), end=JUNE, by=w.qc_inspector)
 
-    assert len(draw.population) == 27
-    assert sorted(draw.targeted) == sorted([low.pk, reworked.pk, by_newcomer.pk])
+    assert len(draw.population) == 29
+    assert sorted(draw.targeted) == sorted([low.pk, reworked.pk, by_newcomer.pk, costly.pk])
     assert len(draw.picked) >= Decimal("0.10") * len(draw.population)
-    assert len(draw.picked) == 3  # ceil(2.7): the targeted ones already meet the target
+    assert len(draw.picked) == 4  # ceil(2.9) = 3: the targeted ones already exceed the target
     assert services.replay(draw) == draw.picked
     reasons = {c.order_id: c.reasons for c in QcCheck.objects.filter(draw=draw)}
     assert reasons == {
         low.pk: ["low_rating"],
         reworked.pk: ["rework"],
         by_newcomer.pk: ["new_technician"],
+        costly.pk: ["high_cost"],  # 800 元 against the rule's 500; 35.50 元 is not
     }
-    assert {p.pk for p in plain}.isdisjoint(reasons)
+    assert {p.pk for p in [*plain, cheap]}.isdisjoint(reasons)
 
 
 def test_random_part_fills_up_to_the_target(old_world):
@@ -304,3 +309,25 @@ def test_summary_shows_achieved_share_against_the_target(drawn):
         Decimal("100.00"),
     )
     assert not after.meets_target
+
+
+def test_high_cost_targeting_follows_the_rule(old_world):
+    w = old_world
+    SamplingRule.objects.create(
+        target_percent=Decimal("1"), include_high_cost=True, high_cost_yuan=Decimal("200")
+    )
+    with time_machine.travel(MAY, tick=False):
+        orders = [w.order(Status.IN_PROGRESS) for _ in range(3)]
+        for order, fee in zip(orders, ["199.99", "200", ""], strict=True):
+            complete_order(order, result="success", note="修好了", fee=fee, by=w.technician)
+    with time_machine.travel(MAY + dt.timedelta(days=30), tick=False):
+        draw = services.draw_sample(start=dt.date(2026, 5, 1), end=JUNE, by=w.manager, seed="t")
+    assert draw.targeted == [orders[1].pk]  # at the mark counts; just under or no fee does not
+
+    SamplingRule.objects.update(include_high_cost=False)
+    with time_machine.travel(dt.datetime(2026, 6, 10, 10, 0, tzinfo=SHANGHAI), tick=False):
+        again = w.order(Status.IN_PROGRESS)
+        complete_order(again, result="success", note="修好了", fee="5000", by=w.technician)
+    with time_machine.travel(dt.datetime(2026, 7, 2, 10, 0, tzinfo=SHANGHAI), tick=False):
+        draw = services.draw_sample(start=JUNE, end=dt.date(2026, 7, 1), by=w.manager, seed="t")
+    assert draw.targeted == []

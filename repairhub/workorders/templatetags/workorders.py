@@ -92,6 +92,8 @@ def event_details(data: dict) -> list[tuple[str, str]]:
         rows.append((_("位置"), f"{data['lat']}, {data['lng']}"))
     if data.get("rating"):
         rows.append((_("评分"), _("%(n)s 星") % {"n": data["rating"]}))
+    if data.get("fee") is not None:
+        rows.append((_("收费金额"), _("%(fee)s 元") % {"fee": data["fee"]}))
     if data.get("change_closed"):
         rows.append((_("变更申请"), _("待审批的变更申请已自动关闭")))
     rows += _supervision_details(data)
