@@ -177,6 +177,8 @@ def _orders_link(window: hot.Window, filters: Filters, row: dict) -> str:
         "spot_place": row["place"]["code"],
         "spot_category": row["category"]["code"],
     }
+    if row.get("asset"):
+        params["spot_asset"] = row["asset"]["code"]
     return reverse("analytics:hotspot-orders") + "?" + urlencode(params)
 
 
@@ -193,7 +195,7 @@ def hotspots_page(request):
     if filters is not None:
         window = form.cleaned_data["window"]
         found = hot.hotspots(window, filters)
-        for row in (*found["places"], *found["buildings"]):
+        for row in (*found["assets"], *found["places"], *found["buildings"]):
             row["url"] = _orders_link(window, filters, row)
         chart = [
             {
@@ -218,15 +220,17 @@ def hotspot_orders_page(request):
     filters = scoped(
         request.user, parse_filters(g.get("category"), "", g.get("place"), g.get("team"))
     )
-    qs, place, category = hot.hotspot_orders(
+    qs, where, category = hot.hotspot_orders(
         window,
         filters,
         level=g.get("level", "place"),
         place=g.get("spot_place", ""),
         category=g.get("spot_category", ""),
+        asset=g.get("spot_asset", ""),
     )
+    # A place reads as its full name, an asset as "2号空调（W06-305-AC1）".
     label = _("“%(place)s”的“%(category)s”故障（不含已驳回、已取消）") % {
-        "place": place.full_name or place.name,
+        "place": where,
         "category": category,
     }
     context = {

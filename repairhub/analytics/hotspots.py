@@ -1,17 +1,19 @@
-"""Hotspots (AN8): places where the same kind of fault keeps coming back, with a suggestion
-for preventive work. The rule in words: docs/forecast.md, "Hotspots".
+"""Hotspots (AN8): places and assets where the same kind of fault keeps coming back, with a
+suggestion for preventive work. The rule in words: docs/forecast.md, "Hotspots".
 
 A *failure* is an order reported in the window at a place (not an address) that was not
 rejected or cancelled (outside the remit, withdrawn, a duplicate). A place — the node the
 order names, usually a room — is a hotspot of a category when it has at least `min_count`
 failures of that category in the window. Its building is one when the failures of that
 category at or under it reach `min_count` and are spread over at least two places (otherwise
-the building's row would repeat the room's). RepairHub has no asset register yet: a place's
-fixtures stand for its assets.
+the building's row would repeat the room's). An asset (the register in places.Asset) is a
+hotspot of a category by the same threshold, counted over the failures that name it; those
+failures also count at its place, so an asset row never replaces its place's row. Fixtures
+that are not registered (lamps, pipes, locks) are counted only at their place.
 
-Counts, first and last failure come from one GROUP BY (place × category); buildings add those
-groups up. Only the orders of the listed place hotspots are read one by one, to name them
-and to see whether their intervals shrink.
+Counts, first and last failure come from one GROUP BY (place × category) and one (asset ×
+category); buildings add the place groups up. Only the orders of the listed place and asset
+hotspots are read one by one, to name them and to see whether their intervals shrink.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from django.db.models import Count, Max, Min, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from repairhub.places.models import Place, PlaceKind
+from repairhub.places.models import Asset, Place, PlaceKind
 from repairhub.workorders.errors import InvalidInput
 from repairhub.workorders.models import Category, Result, WorkOrder
 from repairhub.workorders.states import Status
@@ -183,15 +185,11 @@ def _rank_key(row: dict):
     return (-row["count"], interval if interval is not None else float("inf"), latest)
 
 
-def hotspots(window: Window, f: Filters) -> dict:
-    """Place and building hotspots of the window, most failures first (then the shortest mean
-    interval), each with its figures and a suggestion."""
-    limit = _setting("ANALYTICS_HOTSPOT_LIMIT", 50)
-    spread = _setting("ANALYTICS_HOTSPOT_SPREAD", 3)
-    groups = list(
-        failures(window, f)
-        .order_by()
-        .values("place_id", "category_id")
+def _grouped(qs: QuerySet[WorkOrder], by: str) -> QuerySet:
+    """Failures per `by` (place_id or asset_id) and category, with the figures of a row."""
+    return (
+        qs.order_by()
+        .values(by, "category_id")
         .annotate(
             n=Count("pk"),
             first=Min("created_at"),
@@ -200,8 +198,25 @@ def hotspots(window: Window, f: Filters) -> dict:
             reworked=Count("pk", filter=Q(reopen_count__gt=0)),
         )
     )
+
+
+def hotspots(window: Window, f: Filters) -> dict:
+    """Asset, place and building hotspots of the window, most failures first (then the
+    shortest mean interval), each with its figures and a suggestion."""
+    limit = _setting("ANALYTICS_HOTSPOT_LIMIT", 50)
+    spread = _setting("ANALYTICS_HOTSPOT_SPREAD", 3)
+    groups = list(_grouped(failures(window, f), "place_id"))
+    # Only the assets at the threshold come back (HAVING): most assets fail once or never.
+    asset_groups = list(
+        _grouped(failures(window, f).filter(asset__isnull=False), "asset_id").filter(
+            n__gte=window.min_count
+        )
+    )
     places = Place.objects.in_bulk({g["place_id"] for g in groups})
-    cats = Category.objects.select_related("parent").in_bulk({g["category_id"] for g in groups})
+    assets = Asset.objects.select_related("place").in_bulk({g["asset_id"] for g in asset_groups})
+    cats = Category.objects.select_related("parent").in_bulk(
+        {g["category_id"] for g in (*groups, *asset_groups)}
+    )
 
     # Buildings: the place groups added up.
     by_building: dict[tuple[str, int], list[dict]] = {}
@@ -264,17 +279,53 @@ def hotspots(window: Window, f: Filters) -> dict:
             }
         )
     place_rows.sort(key=_rank_key)
+
+    asset_rows = []
+    for g in asset_groups:
+        asset = assets[g["asset_id"]]
+        asset_rows.append(
+            {
+                "level": "asset",
+                "asset": _asset_out(asset),
+                "place": _place_out(asset.place),
+                "category": _category_out(cats[g["category_id"]]),
+                "count": g["n"],
+                "places": 1,
+                "first": g["first"],
+                "last": g["last"],
+                "mean_interval_days": _mean_days(g["first"], g["last"], g["n"]),
+                "failed": g["failed"],
+                "reworked": g["reworked"],
+                "top_places": [],
+                "widespread": False,
+                "_key": (g["asset_id"], g["category_id"]),
+            }
+        )
+    asset_rows.sort(key=_rank_key)
     more = {
+        "assets": max(len(asset_rows) - limit, 0),
         "places": max(len(place_rows) - limit, 0),
         "buildings": max(len(building_rows) - limit, 0),
     }
+    asset_rows = asset_rows[:limit]
     place_rows, building_rows = place_rows[:limit], building_rows[:limit]
+    _add_orders(asset_rows, window, f, by="asset_id")
+    # The worst listed asset of each place and category, named in the place's suggestion.
+    worst: dict[tuple[int, int], dict] = {}
+    for row in asset_rows:
+        asset_id, cat_id = row.pop("_key")
+        asset = assets[asset_id]
+        worst.setdefault((asset.place_id, cat_id), row)
+        row["suggestion"] = _asset_advice(row, asset, cats[cat_id], window)
     _add_orders(place_rows, window, f)
     for row in place_rows:
-        cat = cats[row.pop("_key")[1]]
+        key = row.pop("_key")
+        cat = cats[key[1]]
         in_wide = (row.pop("_building"), cat.code) in widespread
-        row["suggestion"] = _place_advice(row, cat, window, in_wide=in_wide)
-    for row in (*place_rows, *building_rows):
+        row["suggestion"] = _place_advice(
+            row, cat, window, in_wide=in_wide, asset_row=worst.get(key)
+        )
+    for row in (*asset_rows, *place_rows, *building_rows):
         row["first"], row["last"] = _local(row["first"]), _local(row["last"])
     return {
         "window": {
@@ -285,15 +336,16 @@ def hotspots(window: Window, f: Filters) -> dict:
         },
         "filters": f.as_params(),
         "failures": sum(g["n"] for g in groups),
+        "assets": asset_rows,
         "places": place_rows,
         "buildings": building_rows,
         "more": more,
     }
 
 
-def _add_orders(rows: list[dict], window: Window, f: Filters) -> None:
-    """The numbers of each listed place hotspot's orders (oldest first) and whether the
-    intervals between them shrink: one query for all rows."""
+def _add_orders(rows: list[dict], window: Window, f: Filters, *, by: str = "place_id") -> None:
+    """The numbers of each listed place (or asset) hotspot's orders (oldest first) and whether
+    the intervals between them shrink: one query for all rows."""
     wanted = {row["_key"]: row for row in rows}
     for row in rows:
         row["orders"], row["_times"] = [], []
@@ -301,12 +353,12 @@ def _add_orders(rows: list[dict], window: Window, f: Filters) -> None:
         return
     found = (
         failures(window, f)
-        .filter(place_id__in={k[0] for k in wanted}, category_id__in={k[1] for k in wanted})
+        .filter(**{f"{by}__in": {k[0] for k in wanted}}, category_id__in={k[1] for k in wanted})
         .order_by("created_at", "pk")
-        .values_list("place_id", "category_id", "created_at", "number")
+        .values_list(by, "category_id", "created_at", "number")
     )
-    for place_id, cat_id, created, number in found:
-        row = wanted.get((place_id, cat_id))
+    for spot_id, cat_id, created, number in found:
+        row = wanted.get((spot_id, cat_id))
         if row is not None:
             row["orders"].append(number)
             row["_times"].append(created)
@@ -322,14 +374,13 @@ def _category_out(cat: Category) -> dict:
     return {"code": cat.code, "name": str(cat)}
 
 
-def _place_advice(row: dict, cat: Category, window: Window, *, in_wide: bool) -> str:
-    parts = [
-        _(
-            "%(days)d 天内同一处 %(n)d 次“%(cat)s”故障：建议安排一次预防性检查，查明根本原因"
-            "（%(hint)s），而不是再修一次、再换一次。"
-        )
-        % {"days": window.days, "n": row["count"], "cat": cat.name, "hint": cause_hint(cat)}
-    ]
+def _asset_out(asset: Asset) -> dict:
+    return {"code": asset.code, "name": asset.name, "model": asset.model}
+
+
+def _repeat_advice(row: dict) -> list[str]:
+    """What failed repairs and reopened orders say, for a place or an asset."""
+    parts = []
     if row["failed"]:
         parts.append(
             _("其中 %(n)d 次维修未成功，建议请技术专家到现场评估。") % {"n": row["failed"]}
@@ -338,8 +389,55 @@ def _place_advice(row: dict, cat: Category, window: Window, *, in_wide: bool) ->
         parts.append(
             _("%(n)d 张工单修后又重新打开过，说明上次的修复没有解决问题。") % {"n": row["reworked"]}
         )
+    return parts
+
+
+def _asset_advice(row: dict, asset: Asset, cat: Category, window: Window) -> str:
+    values = {
+        "days": window.days,
+        "asset": asset.name,
+        "n": row["count"],
+        "cat": cat.name,
+        "hint": cause_hint(cat),
+    }
+    parts = [
+        _(
+            "%(days)d 天内设备“%(asset)s”%(n)d 次“%(cat)s”故障：建议对这台设备做一次预防性检修，"
+            "查明根本原因（%(hint)s），而不是再修一次。"
+        )
+        % values,
+        *_repeat_advice(row),
+    ]
+    if row["shrinking"]:
+        parts.append(_("故障间隔越来越短，这台设备可能已接近使用寿命，建议评估更换。"))
+    elif asset.installed_on is not None:
+        years = (window.end - asset.installed_on).days // 365
+        if years >= 1:
+            parts.append(
+                _("这台设备已使用 %(years)d 年，修理费用接近更换费用时，建议直接更换。")
+                % {"years": years}
+            )
+    return "".join(parts)
+
+
+def _place_advice(
+    row: dict, cat: Category, window: Window, *, in_wide: bool, asset_row: dict | None = None
+) -> str:
+    parts = [
+        _(
+            "%(days)d 天内同一处 %(n)d 次“%(cat)s”故障：建议安排一次预防性检查，查明根本原因"
+            "（%(hint)s），而不是再修一次、再换一次。"
+        )
+        % {"days": window.days, "n": row["count"], "cat": cat.name, "hint": cause_hint(cat)}
+    ]
+    parts += _repeat_advice(row)
     if row["shrinking"]:
         parts.append(_("故障间隔越来越短，设备可能已接近使用寿命，建议评估整体更换。"))
+    if asset_row is not None:
+        parts.append(
+            _("其中 %(n)d 次出在设备“%(asset)s”上，见设备热点。")
+            % {"n": asset_row["count"], "asset": asset_row["asset"]["name"]}
+        )
     if in_wide:
         parts.append(_("同楼多处出现同类故障，见下方楼宇汇总。"))
     return "".join(parts)
@@ -373,19 +471,32 @@ def _building_advice(row: dict, cat: Category, window: Window) -> str:
 
 
 def hotspot_orders(
-    window: Window, f: Filters, *, level: str, place: str, category: str
-) -> tuple[QuerySet[WorkOrder], Place, Category]:
-    """The orders behind one hotspot row: the failures of `category` at the place itself
-    (level "place") or at or under the building (level "building"), newest first."""
-    if level not in ("place", "building"):
-        raise InvalidInput(_("热点层级只能是 place（地点）或 building（楼宇）。"), field="level")
-    where = Place.objects.filter(code=(place or "").strip()).first()
-    if where is None:
+    window: Window, f: Filters, *, level: str, place: str, category: str, asset: str = ""
+) -> tuple[QuerySet[WorkOrder], Place | Asset, Category]:
+    """The orders behind one hotspot row: the failures of `category` on the asset (level
+    "asset"), at the place itself (level "place") or at or under the building (level
+    "building"), newest first; with the asset or place they were counted for."""
+    if level not in ("place", "building", "asset"):
         raise InvalidInput(
-            _("未知的报修地点“%(code)s”，请从列表中选择。") % {"code": place}, field="spot_place"
+            _("热点层级只能是 place（地点）、building（楼宇）或 asset（设备）。"), field="level"
         )
-    if level == "building" and where.kind != PlaceKind.BUILDING:
-        raise InvalidInput(_("“%(name)s”不是楼宇。") % {"name": where}, field="spot_place")
+    where: Place | Asset | None
+    if level == "asset":
+        where = Asset.objects.filter(code=(asset or "").strip()).first()
+        if where is None:
+            raise InvalidInput(
+                _("未知的设备编码“%(code)s”，请核对设备上的标签。") % {"code": asset},
+                field="spot_asset",
+            )
+    else:
+        where = Place.objects.filter(code=(place or "").strip()).first()
+        if where is None:
+            raise InvalidInput(
+                _("未知的报修地点“%(code)s”，请从列表中选择。") % {"code": place},
+                field="spot_place",
+            )
+        if level == "building" and where.kind != PlaceKind.BUILDING:
+            raise InvalidInput(_("“%(name)s”不是楼宇。") % {"name": where}, field="spot_place")
     cat = Category.objects.select_related("parent").filter(code=(category or "").strip()).first()
     if cat is None:
         raise InvalidInput(
@@ -393,7 +504,9 @@ def hotspot_orders(
             field="spot_category",
         )
     qs = failures(window, f).filter(category=cat)
-    if level == "place":
+    if level == "asset":
+        qs = qs.filter(asset=where)
+    elif level == "place":
         qs = qs.filter(place=where)
     else:
         qs = qs.filter(place_id__in=Place.objects.within(where).values("pk"))

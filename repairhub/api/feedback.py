@@ -46,7 +46,7 @@ from repairhub.feedback.services.quality import DRAWERS, checklist_for
 from repairhub.feedback.services.warranty import warranty_until
 from repairhub.feedback.states import ComplaintStatus
 from repairhub.lib.uploads import clean_upload
-from repairhub.places.models import Place
+from repairhub.places.models import Asset, Place
 from repairhub.workorders.access import access_work_order, order_for_token
 from repairhub.workorders.errors import InvalidInput, NotAllowed, NotVisible
 from repairhub.workorders.models import Category, WorkOrder
@@ -593,17 +593,23 @@ class ReworkRateQuery(Schema):
 
 
 @router.get("/rework-candidate", response={200: CandidateOut, **ERRORS}, summary="保修期内的原工单")
-def rework_candidate(request: HttpRequest, place: str, category: str):
-    """For a new report: the closed order at the same place and category still in warranty,
-    which the new one is probably the rework of (desk staff)."""
+def rework_candidate(request: HttpRequest, category: str, place: str = "", asset: str = ""):
+    """For a new report: the closed order on the same asset (when `asset` is given), else at
+    the same place, in the same category and still in warranty, which the new one is probably
+    the rework of (desk staff)."""
     _require(request.auth, *DESK, message=_("只有值班员、调度员或主管可以查询返修。"))
-    where = Place.objects.filter(code=place).first()
+    unit = Asset.objects.filter(code=asset).first() if asset else None
+    if asset and unit is None:
+        raise InvalidInput(
+            _("未知的设备编码“%(code)s”，请核对设备上的标签。") % {"code": asset}, field="asset"
+        )
+    where = Place.objects.filter(code=place).first() if unit is None else unit.place
     kind = Category.objects.filter(code=category).first()
     if where is None or kind is None:
         raise InvalidInput(
             _("地点或类别编码不存在。"), field="place" if where is None else "category"
         )
-    original = services.rework_candidate(where, kind)
+    original = services.rework_candidate(where, kind, asset=unit)
     if original is None:
         return {"original": None, "technician": None, "completed_at": None, "warranty_until": None}
     return {

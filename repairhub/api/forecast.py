@@ -1,4 +1,4 @@
-"""/api/v1 analytics: the volume forecast and the hotspots (AN8). The forecast page draws from
+"""/api/v1 analytics: the volume forecast and the hotspots of places and assets (AN8). The forecast page draws from
 the first; the hotspot page shows the same figures as the second.
 
 Both parse their input with the analytics functions (Chinese refusals), limit the filters to
@@ -40,7 +40,9 @@ class ForecastQuery(ForecastFilterQuery):
 
 class HotspotQuery(ForecastFilterQuery):
     days: int | None = Field(None, description="统计窗口天数（7–366），默认 90")
-    min_count: int | None = Field(None, description="同一地点同一类别至少几次故障（2–100），默认 3")
+    min_count: int | None = Field(
+        None, description="同一设备或地点同一类别至少几次故障（2–100），默认 3"
+    )
     end: date | None = Field(None, description="窗口的最后一天，YYYY-MM-DD；默认今天")
 
 
@@ -113,9 +115,16 @@ class HotspotTopPlaceOut(HotspotPlaceOut):
     count: int
 
 
+class HotspotAssetOut(Schema):
+    code: str
+    name: str
+    model: str = Field(..., description="型号；未登记时为空")
+
+
 class HotspotOut(Schema):
-    level: str = Field(..., description="place（地点本身）或 building（楼宇汇总）")
-    place: HotspotPlaceOut
+    level: str = Field(..., description="asset（设备）、place（地点本身）或 building（楼宇汇总）")
+    asset: HotspotAssetOut | None = Field(None, description="设备行：设备；其他行为 null")
+    place: HotspotPlaceOut = Field(..., description="地点或楼宇；设备行为设备所在地点")
     category: HotspotCategoryOut
     count: int = Field(..., description="窗口内的故障次数（不含已驳回、已取消）")
     places: int = Field(..., description="涉及的地点数")
@@ -126,7 +135,7 @@ class HotspotOut(Schema):
     reworked: int = Field(..., description="修后又重新打开过的工单数")
     shrinking: bool = Field(..., description="故障间隔在缩短")
     widespread: bool = Field(..., description="楼宇：分布在 ANALYTICS_HOTSPOT_SPREAD 处以上")
-    orders: list[str] = Field(..., description="地点：工单号，从早到晚")
+    orders: list[str] = Field(..., description="设备、地点：工单号，从早到晚")
     top_places: list[HotspotTopPlaceOut] = Field(..., description="楼宇：故障最多的地点")
     suggestion: str
 
@@ -142,6 +151,7 @@ class HotspotsOut(Schema):
     window: HotspotWindowOut
     filters: dict[str, str]
     failures: int = Field(..., description="窗口内按地点计的故障总数")
+    assets: list[HotspotOut] = Field(..., description="设备台账中反复故障的设备")
     places: list[HotspotOut]
     buildings: list[HotspotOut]
     more: dict[str, int] = Field(..., description="超出 ANALYTICS_HOTSPOT_LIMIT 未列出的行数")
@@ -174,7 +184,7 @@ def forecast(request: HttpRequest, q: Query[ForecastQuery]):
     url_name="analytics-hotspots",
 )
 def hotspots(request: HttpRequest, q: Query[HotspotQuery]):
-    """Places and buildings where the same category failed at least `min_count` times in the
-    window, most failures first, each with a suggestion for preventive work."""
+    """Assets, places and buildings where the same category failed at least `min_count` times
+    in the window, most failures first, each with a suggestion for preventive work."""
     filters = _filters(request, q)
     return hot.hotspots(hot.parse_window(q.days, q.min_count, q.end), filters)

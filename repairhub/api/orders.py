@@ -79,6 +79,7 @@ def submit_order(
         description=payload.description,
         category=payload.category,
         place=payload.place,
+        asset=payload.asset,
         address=payload.address,
         reporter_name=payload.reporter_name,
         reporter_phone=payload.reporter_phone,

@@ -35,7 +35,10 @@ class ErrorOut(Schema):
 class OrderIn(Schema):
     description: str = Field(..., description="故障描述，最多 2000 字")
     category: str = Field(..., description="报修类别编码（GET /categories）")
-    place: str = Field("", description="地点编码（GET /places）；填写了 address 时可省略")
+    place: str = Field("", description="地点编码（GET /places）；填写了 address 或 asset 时可省略")
+    asset: str = Field(
+        "", description="设备编码（设备二维码上的编码）；地点取设备所在地点，同时给出的地点须一致"
+    )
     address: str = Field("", description="详细地址；没有地点编码时必填")
     reporter_name: str
     reporter_phone: str = Field(..., description="手机号、带区号的座机号或 4–8 位校内分机号")
@@ -172,7 +175,13 @@ class ChangeOut(Schema):
     order_url: str
 
 
+class AssetOut(Schema):
+    code: str
+    name: str
+
+
 class OrderDetailOut(OrderOut):
+    asset: AssetOut | None = Field(..., description="报修的设备；没有则为 null")
     expert: str | None
     expert_name: str
     escalated_at: datetime | None
@@ -372,7 +381,9 @@ def order_detail(order: WorkOrder, *, viewer) -> dict[str, Any]:
             .first()
         )
     expert = order.expert if order.expert_id else None
+    asset = order.asset if order.asset_id else None
     data.update(
+        asset={"code": asset.code, "name": asset.name} if asset else None,
         expert=expert.username if expert else None,
         expert_name=expert.name if expert else "",
         escalated_at=_local(order.escalated_at),

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from repairhub.lib.phones import normalize_phone
 from repairhub.lib.uploads import CleanUpload, clean_upload
-from repairhub.places.models import Place, PlaceKind
+from repairhub.places.models import Asset, Place, PlaceKind
 from repairhub.workorders.errors import OrderError
 from repairhub.workorders.models import Category, Channel, Urgency, WorkOrder
 from repairhub.workorders.queries import open_duplicates
@@ -39,6 +39,19 @@ def new_token() -> str:
 def lookup_place(code: str | None) -> Place | None:
     code = (code or "").strip()
     return Place.objects.active().filter(code=code).first() if code else None
+
+
+def lookup_asset(code: str | None) -> Asset | None:
+    """An asset the report form may name: active, at an active place."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    return (
+        Asset.objects.active()
+        .filter(code=code, place__is_active=True)
+        .select_related("place", "category")
+        .first()
+    )
 
 
 def lookup_category(code: str | None) -> Category | None:
@@ -127,13 +140,15 @@ def rework_fields() -> tuple[forms.CharField, forms.BooleanField]:
 class ReworkMixin:
     def rework_original(self) -> WorkOrder | None:
         """After is_valid(): the closed order to link the new one to, looked up again from
-        the posted place and category; None unless the box was ticked for that very order."""
+        the posted place (or asset) and category; None unless the box was ticked for that very
+        order."""
         d = self.cleaned_data  # type: ignore[attr-defined]
         return confirmed_original(
             lookup_place(d.get("place")),
             active_category(d.get("category")),
             shown=d.get("rework_of", ""),
             accepted=bool(d.get("rework")),
+            asset=lookup_asset(d.get("asset")),
         )
 
 
@@ -142,11 +157,13 @@ def _phone(value: str) -> str:
 
 
 class ReportForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
-    """The reporter's form (IN1, IN2). `locked_place` comes from the QR code and is not editable."""
+    """The reporter's form (IN1, IN2). `locked_place` comes from the QR code and is not editable;
+    an asset's QR code also sets `locked_asset` (its place is then the locked place)."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     rework_of, rework = rework_fields()
     place = forms.CharField(required=False, max_length=40)
+    asset = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     address = forms.CharField(
         label=_("详细地址"),
         required=False,
@@ -184,9 +201,17 @@ class ReportForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
 
-    def __init__(self, *args, locked_place: Place | None = None, staff: bool = False, **kw):
+    def __init__(
+        self,
+        *args,
+        locked_place: Place | None = None,
+        locked_asset: Asset | None = None,
+        staff: bool = False,
+        **kw,
+    ):
         super().__init__(*args, **kw)
-        self.locked_place = locked_place
+        self.locked_place = locked_asset.place if locked_asset else locked_place
+        self.locked_asset = locked_asset
         self.fields["category"].choices = category_choices(staff=staff)
         self.uploads: list[CleanUpload] = []
         self.file_errors: list[str] = []
@@ -198,6 +223,9 @@ class ReportForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
 
     def clean_place(self) -> str:
         return self.locked_place.code if self.locked_place else self.cleaned_data["place"]
+
+    def clean_asset(self) -> str:
+        return self.locked_asset.code if self.locked_asset else self.cleaned_data["asset"]
 
     def clean(self):
         data = super().clean()
@@ -240,6 +268,7 @@ class ReportForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
             reporter_phone=d["reporter_phone"],
             channel=channel,
             place=d["place"],
+            asset=d["asset"],
             address=d["address"],
             urgency=d["urgency"],
             preferred_time=d["preferred_time"],
@@ -350,6 +379,13 @@ class DeskForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
         required=False,
         error_messages={"invalid_choice": _("请从列表中选择报修地点。")},
     )
+    asset = forms.CharField(
+        label=_("设备编码"),
+        required=False,
+        max_length=40,
+        help_text=_("设备标签上的编码，如 W06-305-AC1；填写后地点取设备所在地点"),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
     address = forms.CharField(label=_("详细地址"), required=False, max_length=200)
     urgency = forms.ChoiceField(
         label=_("紧急程度"), required=False, choices=[("", _("按类别默认")), *Urgency.choices]
@@ -387,7 +423,7 @@ class DeskForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        if not data.get("place") and not data.get("address", "").strip():
+        if not (data.get("place") or data.get("asset") or data.get("address", "").strip()):
             self.add_error("place", _("请选择报修地点或填写详细地址。"))
         return data
 
@@ -400,6 +436,7 @@ class DeskForm(ServiceErrorsMixin, ReworkMixin, forms.Form):
             reporter_phone=d["reporter_phone"],
             channel=d["channel"],
             place=d["place"],
+            asset=d["asset"],
             address=d["address"],
             urgency=d["urgency"],
             received_at=d["received_at"],

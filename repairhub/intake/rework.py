@@ -1,8 +1,8 @@
 """The warranty rework proposal at intake (FQ5).
 
-When the place and category of a new report match a closed order still under warranty
-(`feedback.services.rework_candidate`), the report form and the desk offer to register the new
-order as its rework. The form posts the number it showed (`rework_of`) and the box (`rework`);
+When the place (or the asset, when the report names one) and category of a new report match a
+closed order still under warranty (`feedback.services.rework_candidate`), the report form and
+the desk offer to register the new order as its rework. The form posts the number it showed (`rework_of`) and the box (`rework`);
 at submit the candidate is looked up again and the link is made only if the ticked number is
 still the one found — a posted number is never trusted on its own.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 from repairhub.feedback.services import link_rework, rework_candidate
 from repairhub.feedback.services.warranty import warranty_until
-from repairhub.places.models import Place
+from repairhub.places.models import Asset, Place
 from repairhub.workorders.errors import OrderError
 from repairhub.workorders.models import Category, WorkOrder
 
@@ -39,11 +39,13 @@ def ticked(value: Any) -> bool:
     return isinstance(value, str) and value.strip().lower() in TICKED
 
 
-def offer(place: Place | None, category: Category | None, data: Mapping) -> ReworkOffer | None:
-    """What to show for this place and category. The box is ticked by default; a page shown
-    again (an error, the next place level, an htmx refresh) keeps the reporter's choice as long
-    as the candidate is still the one he saw."""
-    original = rework_candidate(place, category)
+def offer(
+    place: Place | None, category: Category | None, data: Mapping, *, asset: Asset | None = None
+) -> ReworkOffer | None:
+    """What to show for this place (or asset) and category. The box is ticked by default; a
+    page shown again (an error, the next place level, an htmx refresh) keeps the reporter's
+    choice as long as the candidate is still the one he saw."""
+    original = rework_candidate(place, category, asset=asset)
     until = warranty_until(original) if original is not None else None
     if original is None or until is None:
         return None
@@ -53,13 +55,18 @@ def offer(place: Place | None, category: Category | None, data: Mapping) -> Rewo
 
 
 def confirmed_original(
-    place: Place | None, category: Category | None, *, shown: str, accepted: bool
+    place: Place | None,
+    category: Category | None,
+    *,
+    shown: str,
+    accepted: bool,
+    asset: Asset | None = None,
 ) -> WorkOrder | None:
     """At submit: the candidate found now, if the box was ticked for exactly that order."""
     shown = (shown or "").strip()
     if not accepted or not shown:
         return None
-    original = rework_candidate(place, category)
+    original = rework_candidate(place, category, asset=asset)
     if original is None or original.number != shown:
         return None  # forged, or no longer the candidate: report without the link
     return original

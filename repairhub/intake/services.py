@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from repairhub.accounts.roles import Role
 from repairhub.lib.localcache import LocalCache
 from repairhub.lib.uploads import CleanUpload
-from repairhub.places.models import Place
+from repairhub.places.models import Asset, Place
 from repairhub.workorders.errors import InvalidInput, NotAllowed
 from repairhub.workorders.models import ANONYMOUS_CHANNELS, Category, Channel, WorkOrder
 from repairhub.workorders.services import create_order, idempotency_digest
@@ -30,6 +30,7 @@ class Report:
     reporter_phone: str
     channel: str = Channel.WEB
     place: str = ""  # code
+    asset: str = ""  # code; the order is then at the asset's place
     address: str = ""
     urgency: str = ""
     preferred_time: datetime | None = None
@@ -78,6 +79,22 @@ def resolve_place(code: str) -> Place | None:
     return place
 
 
+def resolve_asset(code: str) -> Asset | None:
+    """The asset for a code, active or not: workorders.create_order refuses an inactive one
+    in words."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    asset = Asset.objects.select_related("place").filter(code=code).first()
+    if asset is None:
+        raise InvalidInput(
+            _("未知的设备编码“%(code)s”，请核对设备上的标签。") % {"code": code},
+            field="asset",
+            code="unknown_asset",
+        )
+    return asset
+
+
 def check_rate(client: str, *, limit: int | None = None, per_seconds: int | None = None) -> None:
     """Anonymous intake per client address: a fixed window counter in the shared cache."""
     from django.conf import settings
@@ -121,6 +138,7 @@ def submit_report(
 
     category = resolve_category(report.category, by=by)
     place = resolve_place(report.place)
+    asset = resolve_asset(report.asset)
     scope = f"user:{by.pk}" if authenticated else f"anon:{client}"
     key = idempotency_digest(scope, idempotency_key) if idempotency_key else None
     if not authenticated:
@@ -135,6 +153,7 @@ def submit_report(
     return create_order(
         category=category,
         place=place,
+        asset=asset,
         address=report.address,
         description=report.description,
         urgency=report.urgency or None,

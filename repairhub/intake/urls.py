@@ -7,6 +7,7 @@ app_name = "intake"
 urlpatterns = [
     path("report/", views.report, name="report"),
     path("r/<str:code>", views.qr, name="qr"),
+    path("r/a/<str:code>", views.qr_asset, name="qr-asset"),
     path("report/duplicates/", views.duplicates, name="duplicates"),
     path("report/follow/<str:number>/", views.follow, name="follow"),
     path("report/rework/", views.rework, name="rework"),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from repairhub.accounts.roles import Role
-from repairhub.places.models import Place
+from repairhub.places.models import Asset, Place
 from repairhub.workorders import queries
 from repairhub.workorders.access import access_work_order, order_for_token, visible_orders
 from repairhub.workorders.actors import SYSTEM
@@ -35,6 +35,7 @@ from .forms import (
     ReportForm,
     TrackActionForm,
     active_category,
+    lookup_asset,
     lookup_category,
     lookup_place,
     place_levels,
@@ -69,16 +70,26 @@ def _staff(request) -> bool:
 def _report_page(request, form: ReportForm, *, follow_error: str = "", status: int = 200):
     place = form.selected_place
     category = lookup_category(form["category"].value())
-    locked = form.locked_place
+    locked, asset = form.locked_place, form.locked_asset
+    if asset:
+        action = reverse("intake:qr-asset", args=[asset.code])
+    else:
+        action = reverse("intake:qr", args=[locked.code]) if locked else reverse("intake:report")
     context = {
         "form": form,
         "locked": locked,
-        "action": reverse("intake:qr", args=[locked.code]) if locked else reverse("intake:report"),
+        "asset": asset,
+        "action": action,
         "levels": [] if form.locked_place else place_levels(place),
         "duplicates": queries.open_duplicates(place, category),
         "follow_error": follow_error,
         **_rework_context(
-            reverse("intake:rework"), "#report-form", place, category, _form_data(form)
+            reverse("intake:rework"),
+            "#report-form",
+            place,
+            category,
+            _form_data(form),
+            asset=asset,
         ),
     }
     return render(request, REPORT_PAGE, context, status=status)
@@ -89,20 +100,27 @@ def _form_data(form) -> Mapping:
     return form.data if form.is_bound else form.initial
 
 
-def _rework_context(url: str, form_selector: str, place, category, data: Mapping) -> dict:
+def _rework_context(
+    url: str, form_selector: str, place, category, data: Mapping, *, asset=None
+) -> dict:
     """The warranty rework proposal (intake/rework.py) and where its fragment refreshes from."""
     return {
-        "rework": offer(place, category, data),
+        "rework": offer(place, category, data, asset=asset),
         "rework_url": url,
         "rework_form": form_selector,
     }
 
 
-def _report(request, locked: Place | None):
+def _report(request, locked: Place | None, asset: Asset | None = None):
     if request.method != "POST" or request.POST.get("step"):
         initial = _initial(request)
-        return _report_page(request, ReportForm(initial=initial, locked_place=locked))
-    form = ReportForm(request.POST, request.FILES, locked_place=locked, staff=_staff(request))
+        if asset is not None and asset.category_id and not initial.get("category"):
+            initial["category"] = asset.category.code  # the fault it usually gets
+        form = ReportForm(initial=initial, locked_place=locked, locked_asset=asset)
+        return _report_page(request, form)
+    form = ReportForm(
+        request.POST, request.FILES, locked_place=locked, locked_asset=asset, staff=_staff(request)
+    )
     if form.is_valid():
         channel = Channel.QR if locked else Channel.WEB
         original = form.rework_original()
@@ -145,6 +163,14 @@ def qr(request, code: str):
     return _report(request, place)
 
 
+def qr_asset(request, code: str):
+    """An asset's QR code: the form with its place, itself and its usual category filled in."""
+    asset = lookup_asset(code)
+    if asset is None:
+        raise Http404(_("二维码对应的设备不存在或已停用，请扫描房间的二维码或选择地点报修。"))
+    return _report(request, asset.place, asset)
+
+
 @require_GET
 def duplicates(request):
     place, category = (
@@ -160,7 +186,10 @@ def rework(request):
     """The rework proposal fragment, refreshed when place or category change."""
     place = lookup_place(request.GET.get("place"))
     category = lookup_category(request.GET.get("category"))
-    context = _rework_context(request.path, "#report-form", place, category, request.GET)
+    asset = lookup_asset(request.GET.get("asset"))
+    context = _rework_context(
+        request.path, "#report-form", place, category, request.GET, asset=asset
+    )
     return render(request, REWORK_PARTIAL, context)
 
 
@@ -185,8 +214,10 @@ def follow(request, number: str):
             form.add_service_error(err)
         else:
             return redirect(f"{follower.tracking_path}?followed=1")
-    locked = lookup_place(request.POST.get("place")) if request.POST.get("from_qr") else None
-    report_form = ReportForm(initial=request.POST.dict(), locked_place=locked)
+    from_qr = bool(request.POST.get("from_qr"))
+    locked = lookup_place(request.POST.get("place")) if from_qr else None
+    asset = lookup_asset(request.POST.get("asset")) if from_qr else None
+    report_form = ReportForm(initial=request.POST.dict(), locked_place=locked, locked_asset=asset)
     error = " ".join(e for errs in form.errors.values() for e in errs)
     return _report_page(request, report_form, follow_error=error, status=422)
 
@@ -348,7 +379,9 @@ def _desk_page(request, form: DeskForm, *, status: int = 200):
         "queue": queries.queue(request.user, Status.SUBMITTED)[:QUEUE_SIZE],
         "created": created,
         "created_url": order_url(created) if created else "",
-        **_desk_rework(form["place"].value(), form["category"].value(), _form_data(form)),
+        **_desk_rework(
+            form["place"].value(), form["category"].value(), _form_data(form), form["asset"].value()
+        ),
     }
     return render(request, DESK_PAGE, context, status=status)
 
@@ -390,20 +423,24 @@ def desk_place(request):
     return render(request, f"{DESK_PAGE}#place_orders", {"place_orders": orders, "place": place})
 
 
-def _desk_rework(place: str | None, category: str | None, data: Mapping) -> dict:
+def _desk_rework(
+    place: str | None, category: str | None, data: Mapping, asset: str | None = None
+) -> dict:
     return _rework_context(
         reverse("intake:desk-rework"),
         "#desk-form",
         lookup_place(place),
         active_category(category),
         data,
+        asset=lookup_asset(asset),
     )
 
 
 @desk_only
 @require_GET
 def desk_rework(request):
-    context = _desk_rework(request.GET.get("place"), request.GET.get("category"), request.GET)
+    g = request.GET
+    context = _desk_rework(g.get("place"), g.get("category"), g, g.get("asset"))
     return render(request, REWORK_PARTIAL, context)
 
 

@@ -7,7 +7,7 @@ Loaded only into a database without work orders; see `repairhub demo --help`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -18,8 +18,8 @@ from repairhub.accounts.models import Team, User
 from repairhub.accounts.roles import Role
 from repairhub.accounts.services import create_user
 from repairhub.dispatch.models import DispatchMode, DispatchPolicy, Skill, TechnicianProfile
-from repairhub.places.models import Place, PlaceKind
-from repairhub.places.services import create_place
+from repairhub.places.models import Asset, Place, PlaceKind
+from repairhub.places.services import create_asset, create_place
 from repairhub.sla.models import OrderClock
 from repairhub.supervision.models import Reminder
 from repairhub.workorders.actors import SYSTEM, LinkHolder
@@ -112,6 +112,22 @@ CATEGORIES: list[tuple[str, str, dict, list[tuple[str, str, dict]]]] = [
 ]
 
 
+# The asset register. Nameplates (model, installed on) shared by units bought together:
+GREE_72 = ("格力 KFR-72LW", date(2019, 6, 3))
+MIDEA_35 = ("美的 KFR-35GW", date(2021, 9, 5))
+HAIER_100 = ("海尔 XQG100", date(2020, 3, 18))
+SWAN_100 = ("小天鹅 TG100", date(2018, 11, 9))
+# code, name, place, usual category, nameplate, serial
+ASSETS: list[tuple[str, str, str, str, tuple[str, date], str]] = [
+    ("W06-305-AC1", "1号空调", "W06-305", "ac", GREE_72, "GR72LW19060311"),
+    ("W06-305-AC2", "2号空调", "W06-305", "ac", GREE_72, "GR72LW19060312"),
+    ("W06-201-AC1", "1号空调", "W06-201", "ac", MIDEA_35, "MD35GW21090507"),
+    ("W06-104-AC1", "1号空调", "W06-104", "ac", MIDEA_35, "MD35GW21090508"),
+    ("E01-102-WM2", "2号洗衣机", "E01-102", "washer", HAIER_100, "HR100BD20031802"),
+    ("W02-102-WM1", "1号洗衣机", "W02-102", "washer", SWAN_100, "LS100V18110920"),
+]
+
+
 @dataclass(frozen=True)
 class DemoOrder:
     status: str
@@ -131,6 +147,7 @@ class DemoOrder:
     # Hours ago the order came in, so the SLA board has late and nearly late orders to show.
     # Only for urgencies on the 24x7 calendar, where moving a clock by hours is exact.
     age_hours: float = 0
+    asset: str = ""  # code from ASSETS, at `room`
 
 
 S, CH = Status, Channel
@@ -155,6 +172,7 @@ ORDERS: list[DemoOrder] = [
         None,
         "后勤服务平台转单",
         "13512340000",
+        asset="E01-102-WM2",
     ),
     DemoOrder(
         S.ACCEPTED,
@@ -329,6 +347,7 @@ ORDERS: list[DemoOrder] = [
         "reporter2",
         technician="expert",
         result=Result.FAILED,
+        asset="W06-305-AC2",
         texts={
             Action.COMPLETE: {
                 "note": "压缩机烧毁，已断电。",
@@ -347,6 +366,7 @@ ORDERS: list[DemoOrder] = [
         "13512340000",
         technician="technician3",
         result=Result.FAILED,
+        asset="W02-102-WM1",
         texts={
             Action.COMPLETE: {
                 "note": "轴承损坏，本机型配件已停产。",
@@ -404,6 +424,22 @@ ORDERS: list[DemoOrder] = [
         texts={
             Action.COMPLETE: {"note": "调整合页并加润滑。"},
             Action.CLOSE: {"note": "电话回访，报修人确认已修好。"},
+        },
+    ),
+    DemoOrder(
+        S.CLOSED,
+        CH.QR,
+        "ac",
+        "W06-305",
+        "2号空调室内机漏水，滴到实验台上。",
+        None,
+        "实验员 严工",
+        "13787654321",
+        technician="technician2",
+        asset="W06-305-AC2",
+        texts={
+            Action.COMPLETE: {"note": "疏通冷凝水管，更换排水管保温套。"},
+            Action.CLOSE: {"note": "电话回访，实验员确认不再漏水。"},
         },
     ),
     DemoOrder(
@@ -483,6 +519,12 @@ def _conflicts() -> list[str]:
         f"team {c}"
         for c in Team.objects.filter(code__in=[t[0] for t in TEAMS]).values_list("code", flat=True)
     ]
+    found += [
+        f"asset {c}"
+        for c in Asset.objects.filter(code__in=[a[0] for a in ASSETS]).values_list(
+            "code", flat=True
+        )
+    ]
     return found
 
 
@@ -508,6 +550,7 @@ def load_demo(*, force: bool = False) -> DemoResult:
         users = _people()
         _places()
         _categories()
+        _assets()
         orders = _orders(users)
         _dispatch(users)
     # The clocks start after the commit above (subscribers), so the ageing comes after it.
@@ -520,6 +563,7 @@ def load_demo(*, force: bool = False) -> DemoResult:
         "places": Place.objects.count(),
         "rooms": Place.objects.rooms().count(),
         "categories": Category.objects.count(),
+        "assets": Asset.objects.count(),
         "orders": len(orders),
     }
     return DemoResult(True, "loaded", _("演示数据已加载。"), counts)
@@ -660,6 +704,19 @@ def _categories() -> None:
             )
 
 
+def _assets() -> None:
+    for code, name, room, category, (model, installed), serial in ASSETS:
+        create_asset(
+            code=code,
+            name=name,
+            place=Place.objects.get(code=room),
+            category=Category.objects.get(code=category),
+            model=model,
+            serial=serial,
+            installed_on=installed,
+        )
+
+
 def _orders(users: dict[str, User]) -> list[WorkOrder]:
     actors = {"agent": users["agent"], "dispatcher": users["dispatcher"]}
     desk_for = {Channel.PHONE: users["agent"], Channel.WALK_IN: users["agent2"]}
@@ -679,6 +736,7 @@ def _orders(users: dict[str, User]) -> list[WorkOrder]:
         order, _created = create_order(
             category=Category.objects.get(code=spec.category),
             place=Place.objects.get(code=spec.room),
+            asset=Asset.objects.get(code=spec.asset) if spec.asset else None,
             description=spec.description,
             reporter_name=reporter.display_name if reporter else spec.name,
             reporter_phone=reporter.phone if reporter else spec.phone,

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from . import qr
-from .models import Place, PlaceKind
+from .models import Asset, Place, PlaceKind
 
 
 class PlaceForm(forms.ModelForm):
@@ -26,7 +26,8 @@ class PlaceForm(forms.ModelForm):
 
 
 class WithinFilter(admin.SimpleListFilter):
-    """Everything under a campus or a building (the tree's useful cut, not only direct children)."""
+    """Everything under a campus or a building (the tree's useful cut, not only direct children);
+    for assets, those whose place is there."""
 
     title = gettext_lazy("所属区域")
     parameter_name = "within"
@@ -80,3 +81,61 @@ class PlaceAdmin(admin.ModelAdmin):
         name = buildings[0].code if len(buildings) == 1 else "buildings"
         response["Content-Disposition"] = f'attachment; filename="qr-{name}.pdf"'
         return response
+
+
+class AssetForm(forms.ModelForm):
+    class Meta:
+        model = Asset
+        fields = [
+            "code",
+            "name",
+            "place",
+            "category",
+            "model",
+            "serial",
+            "installed_on",
+            "is_active",
+        ]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    form = AssetForm
+    list_display = [
+        "code",
+        "name",
+        "place_name",
+        "category",
+        "model",
+        "serial",
+        "installed_on",
+        "is_active",
+        "qr_link",
+    ]
+    list_filter = ["is_active", WithinFilter, ("category", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["place", "category", "category__parent"]
+    search_fields = ["code", "name", "serial"]
+    autocomplete_fields = ["place"]
+    list_per_page = 100
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "category":  # workorders.Category: only those still in use
+            kwargs["queryset"] = db_field.related_model.objects.active().select_related("parent")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=gettext_lazy("所在地点"), ordering="place__path")
+    def place_name(self, asset: Asset) -> str:
+        return asset.place.full_name
+
+    @admin.display(description=gettext_lazy("二维码"))
+    def qr_link(self, asset: Asset):
+        if not asset.is_active:
+            return ""
+        svg = reverse("places:asset-qr-svg", args=[asset.code])
+        png = reverse("places:asset-qr-png", args=[asset.code])
+        return format_html(
+            '<a href="{}" target="_blank">{}</a> · <a href="{}" download>PNG</a>',
+            svg,
+            _("二维码"),
+            png,
+        )

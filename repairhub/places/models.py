@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -125,3 +126,82 @@ class Place(models.Model):
                 return float(node.latitude), float(node.longitude)
             node = node.parent
         return None
+
+
+class AssetQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def within(self, place: Place):
+        """Assets at the place or anywhere under it."""
+        return self.filter(
+            models.Q(place_id=place.pk) | models.Q(place__path__startswith=place.path + "/")
+        )
+
+
+class Asset(models.Model):
+    """A unit at a place that gets repaired on its own (an air conditioner, a washing machine).
+
+    The QR code on it carries its code and opens the report form with its place, itself and its
+    usual category filled in; orders, warranty and hotspots then count per asset.
+    """
+
+    code = models.CharField(
+        _("编码"),
+        max_length=40,
+        unique=True,
+        validators=[code_validator],
+        help_text=_("印在设备二维码上，如 W06-305-AC1。"),
+    )
+    name = models.CharField(_("名称"), max_length=60, help_text=_("如：2号空调"))
+    place = models.ForeignKey(
+        Place, verbose_name=_("所在地点"), on_delete=models.PROTECT, related_name="assets"
+    )
+    # The kind of fault it usually gets: pre-selected on the report form its QR code opens.
+    category = models.ForeignKey(
+        "workorders.Category",
+        verbose_name=_("常见故障类别"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assets",
+    )
+    model = models.CharField(_("型号"), max_length=100, blank=True)
+    serial = models.CharField(_("序列号"), max_length=100, blank=True)
+    installed_on = models.DateField(_("安装日期"), null=True, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("设备")
+        verbose_name_plural = _("设备台账")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.code}）"
+
+    def clean(self):
+        errors: dict[str, str] = {}
+        place = self.place if self.place_id else None
+        if place is not None:
+            if place.kind == PlaceKind.CAMPUS:
+                errors["place"] = _("设备要登记在楼宇、楼层或房间里，不能直接登记在校区。")
+            elif self.is_active and not place.is_active:
+                errors["place"] = _("地点“%(place)s”已停用：请选择启用的地点，或停用该设备。") % {
+                    "place": place
+                }
+        category = self.category if self.category_id else None
+        if category is not None:
+            if not category.is_active:
+                errors["category"] = _("报修类别“%(name)s”已停用，请选择其他类别。") % {
+                    "name": category
+                }
+            elif category.children.active().exists():
+                errors["category"] = _("“%(name)s”下还有小类，请选择具体的小类。") % {
+                    "name": category
+                }
+        if self.installed_on is not None and self.installed_on > timezone.localdate():
+            errors["installed_on"] = _("安装日期不能晚于今天。")
+        if errors:
+            raise ValidationError(errors)

@@ -1,8 +1,10 @@
-"""QR codes for rooms (IN2): the code on a door opens the report form with the place filled in.
+"""QR codes for rooms and assets (IN2): the code on a door opens the report form with the place
+filled in; the code on an asset also fills in the asset and the fault it usually gets.
 
-One room: SVG or PNG from segno. One building: a printable A4 PDF of labels (ReportLab, the
-built-in CJK CID font STSong-Light, so Chinese needs no font files). The QR modules are drawn
-as vector squares from segno's matrix, so print size never blurs them.
+One room or asset: SVG or PNG from segno. One building: a printable A4 PDF of labels, its rooms
+then its assets (ReportLab, the built-in CJK CID font STSong-Light, so Chinese needs no font
+files). The QR modules are drawn as vector squares from segno's matrix, so print size never
+blurs them.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from .models import Place, PlaceKind
+from .models import Asset, Place, PlaceKind
 
 CJK_FONT = "STSong-Light"
 LATIN_BOLD = "Helvetica-Bold"
 QUIET_ZONE = 4  # modules of white around the symbol, as the QR standard asks
 REPORT_PATH = "/r/{code}"  # the intake page `intake:qr` (path "r/<code>")
+ASSET_REPORT_PATH = "/r/a/{code}"  # the intake page `intake:qr-asset` (path "r/a/<code>")
 
 
 def report_url(room: Place) -> str:
@@ -56,6 +59,29 @@ def room_qr_png(room: Place, *, scale: int = 10) -> bytes:
     return buf.getvalue()
 
 
+def asset_report_url(asset: Asset) -> str:
+    """The URL an asset's QR code carries: the form with its place and itself filled in."""
+    return settings.SITE_URL + ASSET_REPORT_PATH.format(code=asset.code)
+
+
+def asset_qr(asset: Asset) -> segno.QRCode:
+    return make_qr(asset_report_url(asset))
+
+
+def asset_qr_svg(asset: Asset) -> bytes:
+    buf = io.BytesIO()
+    asset_qr(asset).save(
+        buf, kind="svg", scale=8, border=QUIET_ZONE, xmldecl=True, title=asset.code
+    )
+    return buf.getvalue()
+
+
+def asset_qr_png(asset: Asset, *, scale: int = 10) -> bytes:
+    buf = io.BytesIO()
+    asset_qr(asset).save(buf, kind="png", scale=scale, border=QUIET_ZONE)
+    return buf.getvalue()
+
+
 def _natural(value: str) -> tuple:
     """Sort "2F" before "10F" and "201" before "1001"."""
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", value))
@@ -74,6 +100,52 @@ def sheet_rooms(building: Place) -> list[Place]:
         rooms,
         key=lambda r: (r.parent.sort, _natural(r.parent.code), r.sort, _natural(r.code)),
     )
+
+
+def sheet_assets(building: Place) -> list[Asset]:
+    """The active assets in a building's active places, in the rooms' walking order."""
+    assets = (
+        Asset.objects.active()
+        .within(building)
+        .filter(place__is_active=True)
+        .select_related("place", "place__parent")
+    )
+
+    def walk(a: Asset) -> tuple:
+        place, parent = a.place, a.place.parent
+        if place.kind == PlaceKind.ROOM and parent is not None:
+            spot = (parent.sort, _natural(parent.code), place.sort, _natural(place.code))
+        else:  # the building or a floor itself: before the rooms of that floor
+            spot = (place.sort, _natural(place.code), -1, ())
+        return (*spot, _natural(a.code))
+
+    return sorted(assets, key=walk)
+
+
+@dataclass(frozen=True)
+class Label:
+    """One sticker on the sheet: the symbol's URL and the words under it."""
+
+    url: str
+    title: str  # the asset's name, or "" for a room
+    where: str  # the place's full name
+    code: str
+
+
+def room_label(room: Place) -> Label:
+    return Label(report_url(room), "", room.full_name, room.code)
+
+
+def asset_label(asset: Asset) -> Label:
+    return Label(asset_report_url(asset), asset.name, asset.place.full_name, asset.code)
+
+
+def sheet_labels(building: Place) -> list[Label]:
+    """A building's labels: its rooms in walking order, then its assets."""
+    return [
+        *(room_label(r) for r in sheet_rooms(building)),
+        *(asset_label(a) for a in sheet_assets(building)),
+    ]
 
 
 # --- the printable sheet ------------------------------------------------------------------
@@ -180,7 +252,7 @@ def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> li
     return lines
 
 
-def _draw_label(c: canvas.Canvas, room: Place, slot: int, layout: SheetLayout) -> None:
+def _draw_label(c: canvas.Canvas, label: Label, slot: int, layout: SheetLayout) -> None:
     x, y = layout.label_origin(slot)
     w, h = layout.label_width, layout.label_height
     c.setStrokeColorRGB(0.7, 0.7, 0.7)
@@ -189,7 +261,7 @@ def _draw_label(c: canvas.Canvas, room: Place, slot: int, layout: SheetLayout) -
     c.rect(x, y, w, h, stroke=1, fill=0)
     c.setDash()
     qx, qy, size = layout.qr_box(slot)
-    _draw_qr(c, room_qr(room), qx, qy, size)
+    _draw_qr(c, make_qr(label.url), qx, qy, size)
 
     centre = x + w / 2
     text_y = qy - 2 * mm
@@ -197,13 +269,18 @@ def _draw_label(c: canvas.Canvas, room: Place, slot: int, layout: SheetLayout) -
     c.setFont(CJK_FONT, 12)
     text_y -= 12
     c.drawCentredString(centre, text_y, _("扫码报修"))
+    if label.title:
+        c.setFont(CJK_FONT, 10)
+        text_y -= 11
+        title = _("设备：%(name)s") % {"name": label.title}
+        c.drawCentredString(centre, text_y, _wrap(title, CJK_FONT, 10, w - 6 * mm, 1)[0])
     c.setFont(CJK_FONT, 9)
-    for line in _wrap(room.full_name, CJK_FONT, 9, w - 6 * mm, 2):
+    for line in _wrap(label.where, CJK_FONT, 9, w - 6 * mm, 2):
         text_y -= 11
         c.drawCentredString(centre, text_y, line)
     c.setFont(LATIN_BOLD, 9)
     text_y -= 11
-    c.drawCentredString(centre, text_y, room.code)
+    c.drawCentredString(centre, text_y, label.code)
 
 
 def _draw_header(c: canvas.Canvas, building: Place, page: int, pages: int, layout: SheetLayout):
@@ -224,7 +301,7 @@ def _draw_header(c: canvas.Canvas, building: Place, page: int, pages: int, layou
 
 
 def building_sheet_pdf(buildings: Iterable[Place], *, layout: SheetLayout = LAYOUT) -> bytes:
-    """An A4 PDF of room labels; each building starts on a new page."""
+    """An A4 PDF of labels, rooms then assets; each building starts on a new page."""
     _register_fonts()
     buildings = list(buildings)
     for b in buildings:
@@ -236,18 +313,18 @@ def building_sheet_pdf(buildings: Iterable[Place], *, layout: SheetLayout = LAYO
     c.setAuthor(_("报修云"))
     c.setCreator("RepairHub")
     for building in buildings:
-        rooms = sheet_rooms(building)
-        pages = page_count(len(rooms), layout)
+        labels = sheet_labels(building)
+        pages = page_count(len(labels), layout)
         for page in range(pages):
             _draw_header(c, building, page + 1, pages, layout)
-            chunk: Sequence[Place] = rooms[page * layout.per_page : (page + 1) * layout.per_page]
+            chunk: Sequence[Label] = labels[page * layout.per_page : (page + 1) * layout.per_page]
             if not chunk:
                 c.setFont(CJK_FONT, 12)
                 c.drawCentredString(
                     layout.page_width / 2, layout.page_height / 2, _("该楼宇没有启用的房间。")
                 )
-            for slot, room in enumerate(chunk):
-                _draw_label(c, room, slot, layout)
+            for slot, label in enumerate(chunk):
+                _draw_label(c, label, slot, layout)
             c.showPage()
     c.save()
     return buf.getvalue()

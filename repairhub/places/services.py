@@ -1,12 +1,13 @@
-"""Writes for the place tree: campus → building → floor → room."""
+"""Writes for the place tree (campus → building → floor → room) and the assets in it."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
 
-from .models import Place
+from .models import Asset, Place
 
 
 @transaction.atomic
@@ -33,3 +34,30 @@ def create_place(
     place.full_clean(exclude=["path", "full_name"])
     place.save()
     return place
+
+
+@transaction.atomic
+def create_asset(
+    *,
+    code: str,
+    name: str,
+    place: Place,
+    category=None,
+    model: str = "",
+    serial: str = "",
+    installed_on: date | None = None,
+) -> Asset:
+    """Register an asset at a place (ValidationError, in words, for a bad code, a campus or
+    an inactive place, a category that is not a selectable leaf, a future installation date)."""
+    asset = Asset(
+        code=(code or "").strip(),
+        name=(name or "").strip(),
+        place=place,
+        category=category,
+        model=(model or "").strip(),
+        serial=(serial or "").strip(),
+        installed_on=installed_on,
+    )
+    asset.full_clean()
+    asset.save()
+    return asset

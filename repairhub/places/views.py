@@ -1,4 +1,5 @@
-"""Printable QR codes for staff: one building's sheet (PDF), one room's code (SVG/PNG)."""
+"""Printable QR codes for staff: one building's sheet (PDF), one room's or asset's code
+(SVG/PNG)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_GET
 from repairhub.accounts.roles import Role
 
 from . import qr
-from .models import Place, PlaceKind
+from .models import Asset, Place, PlaceKind
 
 # Who prints and hands out QR codes: the desk and the people who run it.
 QR_ROLES = (Role.ADMIN, Role.MANAGER, Role.AGENT, Role.DISPATCHER)
@@ -68,3 +69,22 @@ def room_qr_svg(request, code: str):
 def room_qr_png(request, code: str):
     room = _place(code, PlaceKind.ROOM)
     return HttpResponse(qr.room_qr_png(room), content_type="image/png")
+
+
+def _asset(code: str) -> Asset:
+    asset = Asset.objects.active().filter(code=code).first()
+    if asset is None:
+        raise Http404(_("找不到编码为 %(code)s 的启用设备。") % {"code": code})
+    return asset
+
+
+@require_GET
+@qr_staff_required
+def asset_qr_svg(request, code: str):
+    return HttpResponse(qr.asset_qr_svg(_asset(code)), content_type="image/svg+xml")
+
+
+@require_GET
+@qr_staff_required
+def asset_qr_png(request, code: str):
+    return HttpResponse(qr.asset_qr_png(_asset(code)), content_type="image/png")

@@ -8,7 +8,8 @@ from itertools import count
 from repairhub.accounts.models import Team, User
 from repairhub.accounts.roles import Role
 from repairhub.accounts.services import create_user
-from repairhub.places.models import Place, PlaceKind
+from repairhub.places.models import Asset, Place, PlaceKind
+from repairhub.places.services import create_asset
 from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.models import Category, Channel, WorkOrder
 from repairhub.workorders.services import create_order
@@ -61,6 +62,24 @@ def make_room(code: str = "E03-201") -> Place:
         code=code, defaults={"kind": PlaceKind.ROOM, "name": code.split("-")[-1], "parent": floor}
     )
     return room
+
+
+def make_asset(
+    code: str = "E03-201-AC2",
+    *,
+    name: str = "2号空调",
+    place: Place | None = None,
+    category: Category | None = None,
+    **kw,
+) -> Asset:
+    """An asset registered through the service; by default 2号空调 in room E03-201."""
+    return create_asset(code=code, name=name, place=place or make_room(), category=category, **kw)
+
+
+def make_ac_category() -> Category:
+    """空调暖通 → 空调, the category air conditioners usually get."""
+    hvac, _ = Category.objects.get_or_create(code="hvac", defaults={"name": "空调暖通"})
+    return make_category("ac", parent=hvac, name="空调")
 
 
 @dataclass

@@ -63,7 +63,13 @@ def access_work_order(user, number: str) -> WorkOrder:
     order = (
         visible_orders(user)
         .select_related(
-            "category", "category__parent", "place", "assignee", "assignee__team", "expert"
+            "category",
+            "category__parent",
+            "place",
+            "asset",
+            "assignee",
+            "assignee__team",
+            "expert",
         )
         .filter(number=number)
         .first()
@@ -79,7 +85,9 @@ def order_for_token(token: str) -> tuple[WorkOrder, LinkHolder]:
 
     from .models import Follower
 
-    qs = WorkOrder.objects.select_related("category", "category__parent", "place", "assignee")
+    qs = WorkOrder.objects.select_related(
+        "category", "category__parent", "place", "asset", "assignee"
+    )
     order = qs.filter(tracking_token=token).first() if token else None
     if order is not None:
         return order, LinkHolder(token)

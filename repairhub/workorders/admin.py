@@ -174,7 +174,10 @@ class WorkOrderAdmin(admin.ModelAdmin):
             None,
             {"fields": ("number", "status", "result", "version", "category", "urgency", "channel")},
         ),
-        (_("地点与故障"), {"fields": ("place", "address", "description", "preferred_time")}),
+        (
+            _("地点与故障"),
+            {"fields": ("place", "asset", "address", "description", "preferred_time")},
+        ),
         (
             _("报修人"),
             {"fields": ("reporter", "reporter_name", "masked_phone", "registered_by")},

@@ -135,6 +135,16 @@ class WorkOrder(models.Model):
         on_delete=models.PROTECT,
         related_name="orders",
     )
+    # The unit the fault is on, when the report names one (its QR code, the API, the desk);
+    # the order's place is then the asset's place.
+    asset = models.ForeignKey(
+        "places.Asset",
+        verbose_name=_("设备"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+    )
     address = EncryptedTextField(_("详细地址"), blank=True, default="")
     description = models.TextField(_("故障描述"))
     urgency = models.CharField(

@@ -97,6 +97,7 @@ def create_order(
     channel: str,
     by,
     place=None,
+    asset=None,
     address: str = "",
     urgency: str | None = None,
     preferred_time: datetime | None = None,
@@ -110,7 +111,8 @@ def create_order(
     """Register a repair request from any channel. Returns (order, created).
 
     With an idempotency key (already scoped to the caller), a repeat returns the first order.
-    Categories set to auto-accept are accepted at once by the system.
+    Categories set to auto-accept are accepted at once by the system. With an asset the order
+    is at the asset's place; a place given as well must be that place or one above it.
     """
     description = (description or "").strip()
     reporter_name = (reporter_name or "").strip()
@@ -143,6 +145,20 @@ def create_order(
         raise InvalidInput(
             _("报修类别“%(name)s”已停用，请选择其他类别。") % {"name": category}, field="category"
         )
+    if asset is not None:
+        if not asset.is_active:
+            raise InvalidInput(
+                _("设备 %(asset)s 已停用，请直接选择地点报修。") % {"asset": asset}, field="asset"
+            )
+        here = asset.place
+        if place is not None and not (
+            place.pk == here.pk or here.path.startswith(place.path + "/")
+        ):
+            raise InvalidInput(
+                _("设备 %(asset)s 不在所选地点“%(place)s”。") % {"asset": asset, "place": place},
+                field="asset",
+            )
+        place = here
     if place is None and not (address or "").strip():
         raise InvalidInput(_("请选择报修地点或填写详细地址。"), field="place", code="required")
     if place is not None and not place.is_active:
@@ -164,6 +180,7 @@ def create_order(
                     status=Status.SUBMITTED,
                     category=category,
                     place=place,
+                    asset=asset,
                     address=(address or "").strip(),
                     description=description,
                     urgency=urgency,
@@ -199,6 +216,7 @@ def create_order(
                         "urgency": urgency,
                         "category": category.code,
                         "place": place.code if place else "",
+                        **({"asset": asset.code} if asset is not None else {}),
                     },
                     **actor_fields(by),
                 )

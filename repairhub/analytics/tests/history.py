@@ -17,7 +17,7 @@ import time_machine
 
 from repairhub.accounts.models import Team, User
 from repairhub.accounts.roles import Role
-from repairhub.places.models import Place, PlaceKind
+from repairhub.places.models import Asset, Place, PlaceKind
 from repairhub.places.services import create_place
 from repairhub.testing.personas import World, make_category, make_room, make_user
 from repairhub.workorders.actors import LinkHolder
@@ -78,6 +78,7 @@ class Story:
     category: Category
     channel: str = Channel.WEB
     place: Place | None = None
+    asset: Asset | None = None  # the order is then at the asset's place
     agent: User | None = None
     received_early_minutes: int = 0
     steps: list[tuple[float, str, Any, dict]] = field(default_factory=list)
@@ -89,7 +90,8 @@ def tell(story: Story, world: World) -> WorkOrder:
         order, _ = create_order(
             category=story.category,
             place=story.place,
-            address="" if story.place else "校外家属区 3 栋",
+            asset=story.asset,
+            address="" if story.place or story.asset else "校外家属区 3 栋",
             description="故障",
             reporter_name="张三",
             reporter_phone="13800001111",

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.test import Client
 
-from repairhub.testing.personas import make_category
+from repairhub.places.models import Asset
+from repairhub.testing.personas import make_ac_category, make_asset, make_category, make_room
 from repairhub.workorders.models import Event, WorkOrder
 
 from .conftest import Api
@@ -312,3 +313,70 @@ def test_anonymous_post_needs_no_csrf(report):
     r = Api(Client(enforce_csrf_checks=True)).post("/orders", report)
 
     assert r.status_code == 201
+
+
+# --- assets -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unit(world):
+    """2号空调 in room E03-201, usually 空调 faults."""
+    return make_asset("E03-201-AC2", name="2号空调", place=world.room, category=make_ac_category())
+
+
+def test_a_report_on_an_asset_is_at_its_place_and_the_detail_names_it(api_as, report, unit):
+    r = api_as("agent").post(
+        "/orders", {**report, "place": "", "asset": "E03-201-AC2", "channel": "phone"}
+    )
+
+    assert r.status_code == 201, r.json()
+    assert (r.json()["place"], r.json()["place_name"]) == ("E03-201", "东校区 / 3号楼 / 2层 / 201")
+    order = WorkOrder.objects.get()
+    assert (order.asset, order.place) == (unit, unit.place)
+    detail = api_as("agent").get(f"/orders/{order.number}").json()
+    assert detail["asset"] == {"code": "E03-201-AC2", "name": "2号空调"}
+    assert detail["events"][0]["data"]["asset"] == "E03-201-AC2"
+
+
+def test_an_order_without_an_asset_says_null(api_as, report):
+    number = api_as("reporter").post("/orders", report).json()["number"]
+    assert api_as("reporter").get(f"/orders/{number}").json()["asset"] is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "code", "message"),
+    [
+        (
+            {"asset": "E03-201-AC9"},
+            "unknown_asset",
+            "未知的设备编码“E03-201-AC9”，请核对设备上的标签。",
+        ),
+        (
+            {"asset": "E03-201-AC2", "place": "E03-202"},
+            "invalid",
+            "设备 2号空调（E03-201-AC2） 不在所选地点“东校区 / 3号楼 / 2层 / 202”。",
+        ),
+    ],
+)
+def test_an_unknown_asset_or_one_elsewhere_is_422_and_nothing_is_stored(
+    anon, report, unit, changes, code, message
+):
+    make_room("E03-202")
+    r = anon.post("/orders", {**report, **changes})
+
+    assert r.status_code == 422
+    assert r.json() == {"code": code, "message": message, "field": "asset"}
+    assert (WorkOrder.objects.count(), Event.objects.count()) == (0, 0)
+
+
+def test_an_asset_out_of_service_is_422_and_nothing_is_stored(anon, report, unit):
+    Asset.objects.filter(pk=unit.pk).update(is_active=False)
+    r = anon.post("/orders", {**report, "asset": "E03-201-AC2"})
+
+    assert r.status_code == 422
+    assert r.json() == {
+        "code": "invalid",
+        "message": "设备 2号空调（E03-201-AC2） 已停用，请直接选择地点报修。",
+        "field": "asset",
+    }
+    assert (WorkOrder.objects.count(), Event.objects.count()) == (0, 0)

@@ -38,16 +38,20 @@ def warranty_until(order: WorkOrder) -> datetime | None:
     return order.completed_at + timedelta(days=warranty_days(order.category))
 
 
-def rework_candidate(place, category: Category, now: datetime | None = None) -> WorkOrder | None:
-    """The latest closed, successful order at this place in this category whose warranty has
-    not run out at `now`: a new report there is probably its rework."""
-    if place is None or category is None:
+def rework_candidate(
+    place, category: Category, now: datetime | None = None, *, asset=None
+) -> WorkOrder | None:
+    """The latest closed, successful order in this category whose warranty has not run out at
+    `now`: a new report there is probably its rework. With an asset, only that asset's orders
+    (another unit in the same room is another repair); without one, the orders at the place."""
+    if (place is None and asset is None) or category is None:
         return None
     now = now or timezone.now()
     since = now - timedelta(days=warranty_days(category))
+    where = {"asset": asset} if asset is not None else {"place": place}
     return (
         WorkOrder.objects.filter(
-            place=place,
+            **where,
             category=category,
             status=Status.CLOSED,
             result=Result.SUCCESS,

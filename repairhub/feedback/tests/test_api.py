@@ -23,7 +23,7 @@ from repairhub.feedback.models import (
     SamplingRule,
     Visit,
 )
-from repairhub.testing.personas import make_order
+from repairhub.testing.personas import make_ac_category, make_asset, make_order
 from repairhub.workorders.services import close_order
 from repairhub.workorders.states import Status
 
@@ -267,6 +267,29 @@ COMPLAINT = {
     "complainant_phone": "13800007777",
     "person": "technician2",
 }
+
+
+def test_candidate_for_an_asset_is_its_own_repair(world, api_as):
+    ac = make_ac_category()
+    unit = make_asset("E03-201-AC2", name="2号空调", place=world.room, category=ac)
+    other = make_asset("E03-201-AC1", name="1号空调", place=world.room, category=ac)
+    with time_machine.travel(FRIDAY, tick=False):
+        neighbours = world.order(Status.COMPLETED, category=ac, asset=other)
+        close_order(neighbours, by=world.dispatcher)
+    agent = api_as("agent")
+    with time_machine.travel(LATER, tick=False):
+        mine = agent.get("/rework-candidate", {"asset": unit.code, "category": "ac"})
+        theirs = agent.get("/rework-candidate", {"asset": other.code, "category": "ac"})
+        unknown = agent.get("/rework-candidate", {"asset": "E03-201-AC9", "category": "ac"})
+
+    assert (mine.status_code, mine.json()["original"]) == (200, None)
+    assert theirs.json()["original"] == neighbours.number
+    assert unknown.status_code == 422
+    assert unknown.json() == {
+        "code": "invalid",
+        "message": "未知的设备编码“E03-201-AC9”，请核对设备上的标签。",
+        "field": "asset",
+    }
 
 
 def test_complaint_without_a_channel_is_422_and_changes_nothing(world, departments, api_as):

@@ -12,7 +12,7 @@ from repairhub.feedback import services
 from repairhub.feedback.models import ChecklistItem, QcCheck, Rework, SamplingRule, Warranty
 from repairhub.feedback.queries import rework_rates
 from repairhub.feedback.services.warranty import warranty_days
-from repairhub.testing.personas import make_category, make_room
+from repairhub.testing.personas import make_ac_category, make_asset, make_category, make_room
 from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.errors import IllegalState, InvalidInput, NotAllowed
 from repairhub.workorders.models import Result
@@ -57,6 +57,30 @@ def test_candidate_is_the_latest_closed_success_in_warranty_at_the_place(world, 
         services.rework_candidate(world.room, world.category, DONE + dt.timedelta(days=91)) is None
     )
     assert services.rework_candidate(None, world.category, inside) is None
+
+
+def test_with_an_asset_the_candidate_is_that_assets_own_repair(world, settings):
+    """Two air conditioners in one room: a new report on one is not the rework of the other's
+    repair, nor of a repair at the room that named no asset."""
+    settings.FEEDBACK_WARRANTY_DAYS = 90
+    ac = make_ac_category()
+    unit = make_asset("E03-201-AC2", name="2号空调", place=world.room, category=ac)
+    other = make_asset("E03-201-AC1", name="1号空调", place=world.room, category=ac)
+    inside = DONE + dt.timedelta(days=30)
+    neighbours = closed(world, category=ac, asset=other)
+    room_only = closed(world, category=ac)
+
+    assert services.rework_candidate(world.room, ac, inside, asset=unit) is None
+    assert services.rework_candidate(world.room, ac, inside, asset=other) == neighbours
+    assert services.rework_candidate(world.room, ac, inside) == room_only  # by place, as before
+
+    own = closed(world, category=ac, asset=unit)
+    assert services.rework_candidate(world.room, ac, inside, asset=unit) == own
+    assert services.rework_candidate(None, ac, inside, asset=unit) == own
+    assert services.rework_candidate(world.room, world.category, inside, asset=unit) is None
+    assert (
+        services.rework_candidate(world.room, ac, DONE + dt.timedelta(days=91), asset=unit) is None
+    )
 
 
 def test_failed_or_open_work_is_no_candidate(world):

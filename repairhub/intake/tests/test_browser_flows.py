@@ -1,4 +1,5 @@
-"""Real pages in headless Chromium: the phone flow QR → report → track → confirm, and the desk."""
+"""Real pages in headless Chromium: the phone flow QR → report → track → confirm, an asset's QR,
+and the desk."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import re
 import pytest
 
 from repairhub.testing.browser import login, screenshot
+from repairhub.testing.personas import make_ac_category, make_asset
 from repairhub.workorders.models import WorkOrder
 from repairhub.workorders.states import Status
 
@@ -117,3 +119,20 @@ def test_phone_report_without_qr_cascades_the_places(phone_page, world):
     p.wait_for_url(re.compile(r"/t/[\w-]+\?new=1$"))
     order = WorkOrder.objects.get()
     assert (order.place, order.channel) == (world.room, "web")
+
+
+def test_phone_asset_qr_report(phone_page, world):
+    unit = make_asset("E03-201-AC2", name="2号空调", place=world.room, category=make_ac_category())
+    p = phone_page
+    p.goto("/r/a/E03-201-AC2")
+    assert p.locator("[data-testid=place-locked]").inner_text() == "东校区 / 3号楼 / 2层 / 201"
+    assert "设备：2号空调（E03-201-AC2）" in p.locator("[data-testid=asset-locked]").inner_text()
+    assert p.input_value("#id_category") == "ac"
+    p.fill("#id_description", "空调不制冷，出风口有异味")
+    p.fill("#id_reporter_name", "李四")
+    p.fill("#id_reporter_phone", "13812345678")
+    p.get_by_role("button", name="提交报修").click()
+    p.wait_for_url(re.compile(r"/t/[\w-]+\?new=1$"))
+    order = WorkOrder.objects.get()
+    assert (order.asset, order.place, order.category.code) == (unit, world.room, "ac")
+    assert p.get_by_text("2号空调").is_visible()

@@ -8,7 +8,8 @@ from django.contrib.auth.models import AnonymousUser
 
 from repairhub.intake.services import RateLimited, Report, submit_report
 from repairhub.notify.models import Message
-from repairhub.testing.personas import make_category
+from repairhub.places.models import Asset
+from repairhub.testing.personas import make_asset, make_category, make_room
 from repairhub.workorders.errors import InvalidInput, NotAllowed
 from repairhub.workorders.models import Channel, Event, WorkOrder
 from repairhub.workorders.states import Status
@@ -221,3 +222,58 @@ def test_signed_in_reporters_are_not_rate_limited(world, settings):
     settings.ANON_INTAKE_RATE = "1/h"
     for _ in range(3):
         assert submit_report(report(), by=world.reporter, client="10.0.0.1")[1]
+
+
+# --- assets --------------------------------------------------------------------------------
+@pytest.fixture
+def unit(world):
+    """2号空调 in room E03-201."""
+    return make_asset("E03-201-AC2", name="2号空调", place=world.room)
+
+
+@pytest.mark.parametrize("place", ["", "E03-201", "E03-2F", "E03", "E"])
+def test_an_asset_puts_the_order_at_its_place(world, unit, place):
+    order, created = submit_report(
+        report(place=place, asset="E03-201-AC2"), by=ANONYMOUS, client="10.0.0.1"
+    )
+    assert created
+    order.refresh_from_db()
+    assert (order.asset, order.place) == (unit, world.room)
+    assert order.events.get().data["asset"] == "E03-201-AC2"
+
+
+def test_without_an_asset_nothing_is_named(world):
+    order, _created = submit_report(report(), by=ANONYMOUS, client="10.0.0.1")
+    assert order.asset is None
+    assert "asset" not in order.events.get().data
+
+
+@pytest.mark.parametrize(
+    ("asset", "place", "code", "message"),
+    [
+        ("E03-201-AC9", "", "unknown_asset", "未知的设备编码“E03-201-AC9”，请核对设备上的标签。"),
+        (
+            "E03-201-AC2",
+            "E03-305",
+            "invalid",
+            "设备 2号空调（E03-201-AC2） 不在所选地点“东校区 / 3号楼 / 2层 / 305”。",
+        ),
+    ],
+)
+def test_an_unknown_asset_or_one_elsewhere_is_refused(
+    world, unit, nothing_created, asset, place, code, message
+):
+    make_room("E03-305")
+    with pytest.raises(InvalidInput) as exc:
+        submit_report(report(asset=asset, place=place), by=world.agent)
+    assert (exc.value.code, exc.value.field, exc.value.message) == (code, "asset", message)
+
+
+def test_an_asset_out_of_service_is_refused(world, unit, nothing_created):
+    Asset.objects.filter(pk=unit.pk).update(is_active=False)
+    with pytest.raises(InvalidInput) as exc:
+        submit_report(report(asset="E03-201-AC2"), by=world.agent)
+    assert (exc.value.field, exc.value.message) == (
+        "asset",
+        "设备 2号空调（E03-201-AC2） 已停用，请直接选择地点报修。",
+    )

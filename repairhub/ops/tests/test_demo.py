@@ -11,7 +11,7 @@ from repairhub.accounts.models import User
 from repairhub.accounts.roles import Role
 from repairhub.ops.demo import DEMO_PASSWORD, ORDERS
 from repairhub.places import qr
-from repairhub.places.models import Place, PlaceKind
+from repairhub.places.models import Asset, Place, PlaceKind
 from repairhub.sla.models import OrderClock
 from repairhub.testing.personas import make_user
 from repairhub.workorders.models import Category, Channel, Event, Result, WorkOrder
@@ -89,6 +89,25 @@ def test_demo_loads_every_role_and_every_state_then_refuses_to_load_twice():
     assert all(b.latitude and b.longitude for b in buildings)
     assert Place.objects.rooms().count() >= 60
     assert len(qr.sheet_rooms(Place.objects.get(code="E01"))) == 24
+
+    # The asset register: air conditioners with nameplates in the lab building, washing machines;
+    # one air conditioner has a history of two orders.
+    assert Asset.objects.count() == 6
+    lab = Place.objects.get(code="W06")
+    assert all(a.model and a.serial for a in Asset.objects.within(lab))
+    assert set(Asset.objects.filter(category__code="washer").values_list("code", flat=True)) == {
+        "E01-102-WM2",
+        "W02-102-WM1",
+    }
+    unit = Asset.objects.get(code="W06-305-AC2")
+    assert unit.orders.count() == 2
+    assert all(o.place_id == o.asset.place_id for o in orders.filter(asset__isnull=False))
+    assert [a.code for a in qr.sheet_assets(lab)] == [
+        "W06-104-AC1",
+        "W06-201-AC1",
+        "W06-305-AC1",
+        "W06-305-AC2",
+    ]
 
     assert Category.objects.get(code="washer").is_paid
     assert Category.objects.get(code="pipe-leak").auto_accept

@@ -1,4 +1,5 @@
-"""The printable QR sheet: pages, Chinese text, and QR modules that carry the report URL."""
+"""The printable QR sheet: pages, Chinese text, rooms then assets, and QR modules that carry
+the report URL."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 from django.urls import reverse
 from PIL import Image
 
+from repairhub.accounts.roles import Role
 from repairhub.places import qr
-from repairhub.places.models import Place
+from repairhub.places.models import Asset, Place
 from repairhub.places.services import create_place
+from repairhub.testing.personas import make_asset, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,48 @@ def test_qr_drawn_in_pdf_is_the_segno_matrix_of_the_report_url(tmp_path, setting
     ]
     truth = [[bool(v) for v in row] for row in expected.matrix_iter(border=qr.QUIET_ZONE)]
     assert read == truth
+
+
+def test_asset_report_url_is_the_intake_asset_page(settings, building):
+    settings.SITE_URL = "https://bx.example.edu.cn"
+    asset = make_asset("E03-201-AC2", place=Place.objects.get(code="E03-201"))
+    assert qr.asset_report_url(asset) == "https://bx.example.edu.cn/r/a/E03-201-AC2"
+    assert qr.asset_report_url(asset) == settings.SITE_URL + reverse(
+        "intake:qr-asset", args=[asset.code]
+    )
+    assert qr.asset_qr(asset).matrix == qr.make_qr(qr.asset_report_url(asset)).matrix
+
+
+def test_the_building_sheet_lists_its_assets_after_its_rooms(tmp_path, building):
+    """The active rooms (13 once E03-207 is closed), then the active assets of active places:
+    15 labels on two pages."""
+    make_asset("E03-1001-AC1", name="1号空调", place=Place.objects.get(code="E03-1001"))
+    make_asset("E03-201-AC2", name="2号空调", place=Place.objects.get(code="E03-201"))
+    make_asset("E03-202-WM1", name="1号洗衣机", place=Place.objects.get(code="E03-202"))
+    Asset.objects.filter(code="E03-202-WM1").update(is_active=False)
+    make_asset("E03-207-AC1", name="空调", place=Place.objects.get(code="E03-207"))
+    Place.objects.filter(code="E03-207").update(is_active=False)
+
+    assert [a.code for a in qr.sheet_assets(building)] == ["E03-201-AC2", "E03-1001-AC1"]
+    labels = qr.sheet_labels(building)
+    assert [label.code for label in labels[-3:]] == ["E03-1007", "E03-201-AC2", "E03-1001-AC1"]
+    assert labels[-2].url == qr.asset_report_url(Asset.objects.get(code="E03-201-AC2"))
+
+    path = _pdf(tmp_path, qr.building_sheet_pdf([building]))
+    assert _pages(path) == 2
+    first, second = _text(path, 1), _text(path, 2)
+    assert "设备" not in first
+    assert second.count("扫码报修") == 1 + 2
+    assert "设备：2号空调" in second and "设备：1号空调" in second
+    assert "东校区 / 3号楼 / 2层 / 201" in second and "E03-201-AC2" in second
+    assert "东校区 / 3号楼 / 10层 / 1001" in second and "E03-1001-AC1" in second
+    assert "洗衣机" not in second and "E03-207-AC1" not in second
+
+
+def test_building_pdf_page_carries_the_asset_labels(client, tmp_path, building):
+    make_asset("E03-201-AC2", name="2号空调", place=Place.objects.get(code="E03-201"))
+    client.force_login(make_user(None, Role.AGENT))
+    response = client.get(reverse("places:building-qr-pdf", args=["E03"]))
+    assert response.status_code == 200
+    text = _text(_pdf(tmp_path, response.content), 2)
+    assert "设备：2号空调" in text and "E03-201-AC2" in text

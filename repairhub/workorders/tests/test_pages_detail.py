@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
+from repairhub.testing.personas import make_asset
 from repairhub.workorders.lifecycle import allowed_actions
 from repairhub.workorders.models import Event
 from repairhub.workorders.states import Status
@@ -91,6 +92,29 @@ def test_people_who_cannot_see_the_order_get_404(world, who):
 def test_unknown_number_is_404(world):
     response = client_for(world.manager).get("/orders/BX-20000101-0001/")
     assert response.status_code == 404
+
+
+def test_the_asset_shows_under_the_place_with_its_nameplate_for_staff(world):
+    unit = make_asset(
+        "E03-201-AC2", name="2号空调", place=world.room, model="格力 KFR-72LW", serial="GR72LW0312"
+    )
+    order = world.order(Status.DISPATCHED, asset=unit)
+
+    html = client_for(world.technician).get(detail_url(order)).content.decode()
+    place_at, asset_at = html.index("东校区 / 3号楼 / 2层 / 201"), html.index('data-testid="asset"')
+    assert place_at < asset_at
+    assert "2号空调" in html and "E03-201-AC2" in html
+    assert "型号 格力 KFR-72LW · 序列号 GR72LW0312" in html
+
+    mine = client_for(world.reporter).get(detail_url(order))
+    assert mine.status_code == 200
+    assert "2号空调" in mine.content.decode()
+    assert "GR72LW0312" not in mine.content.decode()
+
+
+def test_an_order_without_an_asset_shows_no_asset_line(world):
+    html = client_for(world.technician).get(detail_url(world.order(Status.DISPATCHED))).content
+    assert b'data-testid="asset"' not in html
 
 
 # --- the table decides the buttons ---------------------------------------------------------

@@ -29,7 +29,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(result.message))
         self.stdout.write(
             _(
-                "用户 %(users)d，地点 %(places)d（房间 %(rooms)d），类别 %(categories)d，工单 %(orders)d"
+                "用户 %(users)d，地点 %(places)d（房间 %(rooms)d），设备 %(assets)d，"
+                "类别 %(categories)d，工单 %(orders)d"
             )
             % result.counts
         )
