@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,31 +63,31 @@ def policy_for(category: Category) -> DispatchPolicy:
     return policies_for([category])[category.pk]
 
 
-def place_positions(places) -> dict[int, tuple[float, float]]:
+def place_positions(places, *, kept: _Kept | None = None) -> dict[int, tuple[float, float]]:
     """{place id: coordinates} for many places at once: each place's own, or the nearest
-    enclosing place's (rooms sit in buildings). One query, whatever the number of places."""
+    enclosing place's (rooms sit in buildings). The coordinates are kept per process with the
+    roster (a place's save bumps its version, apps.py): at most one query for those not kept."""
     places = [p for p in places if p is not None]
+    if not places:
+        return {}
+    kept = kept or _kept()
     codes = {code for p in places for code in p.path.split("/")}
-    known = {
-        code: (float(lat), float(lng))
-        for code, lat, lng in Place.objects.filter(
-            code__in=codes, latitude__isnull=False, longitude__isnull=False
-        ).values_list("code", "latitude", "longitude")
-    }
+    if missing := codes - kept.coordinates.keys():
+        found = {
+            code: (float(lat), float(lng))
+            for code, lat, lng in Place.objects.filter(
+                code__in=missing, latitude__isnull=False, longitude__isnull=False
+            ).values_list("code", "latitude", "longitude")
+        }
+        kept.coordinates.update({code: found.get(code) for code in missing})
+    known = {code: kept.coordinates[code] for code in codes}
     found = {}
     for p in places:
         for code in reversed(p.path.split("/")):
-            if code in known:
+            if known[code] is not None:
                 found[p.pk] = known[code]
                 break
     return found
-
-
-def place_position(place: Place | None) -> tuple[float, float] | None:
-    """The place's coordinates, or the nearest enclosing place's."""
-    if place is None:
-        return None
-    return place_positions([place]).get(place.pk)
 
 
 def decliners_of(orders) -> dict[int, frozenset[int]]:
@@ -121,9 +121,11 @@ def orders_facts(orders, policies: dict[int, DispatchPolicy] | None = None) -> d
     }
 
 
-def order_facts(order: WorkOrder, policy: DispatchPolicy | None = None) -> rules.OrderFacts:
+def order_facts(
+    order: WorkOrder, policy: DispatchPolicy | None = None, *, kept: _Kept | None = None
+) -> rules.OrderFacts:
     policy = policy or policy_for(order.category)
-    position = place_position(order.place) if order.place_id else None
+    position = place_positions([order.place], kept=kept).get(order.place_id)
     return _facts(order, policy, position, decliners(order) if order.pk else None)
 
 
@@ -158,20 +160,46 @@ class _Standing:
     base: tuple[float, float] | None
     skills: dict[int, int]
     zones: tuple[str, ...]
+    roles: frozenset[str]  # all his roles, as User.roles has them
 
 
-# Every dispatchable technician's standing facts, kept per process with the RosterVersion
-# value it was read at. Each call reads that one number; an edit anywhere bumps it (apps.py),
-# so the roster is read again only after an edit, never on a timer.
-_ROSTER: dict[str, tuple[int, dict[int, _Standing]]] = {}
+@dataclass
+class _Kept:
+    """What this process keeps of rarely edited rows, valid while RosterVersion is `version`:
+    every dispatchable technician's standing facts, the coordinates of the places looked up so
+    far (None: the place has none), and the workload query of each category's skill holders."""
+
+    version: int
+    roster: dict[int, _Standing] | None = None
+    coordinates: dict[str, tuple[float, float] | None] = field(default_factory=dict)
+    workloads: dict[tuple[int, ...], tuple[dt.datetime, QuerySet]] = field(default_factory=dict)
+
+
+# Kept per process with the RosterVersion value it was read at. Each call reads that one
+# number; an edit anywhere bumps it (apps.py), so the rows are read again only after an edit,
+# never on a timer.
+_ROSTER: dict[str, _Kept] = {}
+
+
+def _kept() -> _Kept:
+    version = roster_version()
+    kept = _ROSTER.get("all")
+    if kept is None or kept.version != version:
+        kept = _ROSTER["all"] = _Kept(version)
+    return kept
+
+
+# Read on every assignment: built once (see _HOLDERS_WORKLOADS), without first()'s ordering.
+_VERSION = RosterVersion.objects.filter(pk=1).values_list("value", flat=True)
 
 
 def roster_version() -> int:
-    return RosterVersion.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+    return next(iter(_VERSION.all()), 0)
 
 
 def bump_roster(*args, **kwargs) -> None:
-    """Signal receiver: someone's skills, zones, hours, duty, limit, account or roles changed."""
+    """Signal receiver: someone's skills, zones, hours, duty, limit, account or roles changed,
+    or a place (its coordinates, its path)."""
     if kwargs.get("update_fields") and set(kwargs["update_fields"]) <= {"last_login"}:
         return  # signing in changes nothing dispatch knows
     if str(kwargs.get("action", "post_")).startswith("pre_"):
@@ -181,14 +209,10 @@ def bump_roster(*args, **kwargs) -> None:
     _ROSTER.clear()
 
 
-def _roster() -> dict[int, _Standing]:
-    version = roster_version()
-    kept = _ROSTER.get("all")
-    if kept is not None and kept[0] == version:
-        return kept[1]
-    roster = _load_roster()
-    _ROSTER["all"] = (version, roster)
-    return roster
+def _roster(kept: _Kept) -> dict[int, _Standing]:
+    if kept.roster is None:
+        kept.roster = _load_roster()
+    return kept.roster
 
 
 def _load_roster() -> dict[int, _Standing]:
@@ -218,6 +242,11 @@ def _load_roster() -> dict[int, _Standing]:
     through = TechnicianProfile.zones.through
     for pid, path in through.objects.values_list("technicianprofile_id", "place__path"):
         zones.setdefault(pid, []).append(path)
+    roles: dict[int, set[str]] = {}
+    for uid, role in RoleGrant.objects.filter(user__dispatch_profile__isnull=False).values_list(
+        "user_id", "role"
+    ):
+        roles.setdefault(uid, set()).add(role)
     roster = {}
     for pid, uid, username, display, team, duty, start, end, limit, lat, lng in rows:
         roster[uid] = _Standing(
@@ -232,20 +261,25 @@ def _load_roster() -> dict[int, _Standing]:
             base=(float(lat), float(lng)) if lat is not None and lng is not None else None,
             skills=skills.get(pid, {}),
             zones=tuple(zones.get(pid, ())),
+            roles=frozenset(roles.get(uid, ())),
         )
     return roster
 
 
 def technician_facts(
-    *, category: Category | None = None, user_ids=None, now: dt.datetime | None = None
+    *,
+    category: Category | None = None,
+    user_ids=None,
+    now: dt.datetime | None = None,
+    kept: _Kept | None = None,
 ) -> list[rules.TechFacts]:
     """Facts for active technicians (and experts) with a dispatch profile: the standing ones
-    from the per-process roster (checked against RosterVersion), positions and workloads
-    fresh, in four small queries. With
-    `category`, only those holding a skill for it (or its parent)."""
+    from the per-process roster (checked against RosterVersion unless `kept` was), positions
+    and workloads fresh, in two small queries. With `category`, only those holding a skill for
+    it (or its parent)."""
     now = now or timezone.now()
-    roster = _roster()
-    chosen = list(roster.values())
+    kept = kept or _kept()
+    chosen = list(_roster(kept).values())
     if category is not None:
         ids = {category.pk, category.parent_id} - {None}
         chosen = [t for t in chosen if ids & t.skills.keys()]
@@ -254,31 +288,20 @@ def technician_facts(
         chosen = [t for t in chosen if t.user_id in wanted]
     if not chosen:
         return []
-    # Whose workload to count: a subquery for a category's skill holders (no id list to
-    # prepare in Python), the ids for a few named people, everyone otherwise.
-    whose: dict = {}
+    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     if user_ids is not None:
-        whose = {"assignee_id__in": [t.user_id for t in chosen]}
+        rows = _workloads(day_start, assignee_id__in=[t.user_id for t in chosen])
     elif category is not None:
-        holders = Skill.objects.filter(category_id__in=list(ids)).values("technician__user_id")
-        whose = {"assignee_id__in": holders}
+        rows = _holders_workloads(kept, tuple(sorted(ids)), chosen, day_start)
+    else:
+        rows = _workloads(day_start)
     open_count: dict[int, int] = {}
     load: dict[int, float] = {}
-    for uid, urgency, n in (
-        WorkOrder.objects.filter(status__in=WITH_TECHNICIAN, assignee__isnull=False, **whose)
-        .values_list("assignee_id", "urgency")
-        .annotate(n=Count("id"))
-        .order_by()
-    ):
-        open_count[uid] = open_count.get(uid, 0) + n
-        load[uid] = load.get(uid, 0.0) + n * rules.URGENCY_WEIGHT.get(urgency, 2)
-    day_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    today = dict(
-        WorkOrder.objects.filter(dispatched_at__gte=day_start, assignee__isnull=False, **whose)
-        .values_list("assignee_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    today: dict[int, int] = {}
+    for uid, urgency, n_open, n_today in rows:
+        open_count[uid] = open_count.get(uid, 0) + n_open
+        load[uid] = load.get(uid, 0.0) + n_open * rules.URGENCY_WEIGHT.get(urgency, 2)
+        today[uid] = today.get(uid, 0) + n_today
     fresh = {
         uid: (float(lat), float(lng))
         for uid, lat, lng in TechnicianProfile.objects.filter(
@@ -306,12 +329,42 @@ def technician_facts(
     ]
 
 
+def _workloads(day_start: dt.datetime, **whose) -> QuerySet:
+    """(assignee id, urgency, how many such orders he has open, how many were dispatched to
+    him since `day_start`), in one pass over the orders; `whose` narrows the assignees."""
+    is_open = Q(status__in=WITH_TECHNICIAN)
+    is_today = Q(dispatched_at__gte=day_start)
+    return (
+        WorkOrder.objects.filter(is_open | is_today, assignee__isnull=False, **whose)
+        .values_list("assignee_id", "urgency")
+        .annotate(n_open=Count("id", filter=is_open), n_today=Count("id", filter=is_today))
+        .order_by()
+    )
+
+
+def _holders_workloads(
+    kept: _Kept, category_ids: tuple[int, ...], holders: list[_Standing], day_start: dt.datetime
+) -> QuerySet:
+    """The workloads of a category's skill holders, built once per roster, category and day:
+    building it costs the ORM more than answering it costs the database. Each use runs a copy
+    (.all()), as views do with a class-level queryset."""
+    built = kept.workloads.get(category_ids)
+    if built is None or built[0] != day_start:
+        ids = [t.user_id for t in holders]
+        built = kept.workloads[category_ids] = (
+            day_start,
+            _workloads(day_start, assignee_id__in=ids),
+        )
+    return built[1].all()
+
+
 def candidates(order: WorkOrder, *, now: dt.datetime | None = None) -> list[rules.Candidate]:
     """Every technician with a dispatch profile, ranked for this order: those who qualify
     first (cheapest first), then the others with the rules they break."""
     now = now or timezone.now()
-    facts = order_facts(order)
-    techs = technician_facts(now=now)
+    kept = _kept()
+    facts = order_facts(order, kept=kept)
+    techs = technician_facts(now=now, kept=kept)
     ranked = rules.rank(techs, facts, timezone.localtime(now).time())
     return [c for c in ranked if c.user_id != order.assignee_id]
 
@@ -338,16 +391,29 @@ def _explanation(mode: str, chosen: rules.Candidate, ranked: list[rules.Candidat
     return {"mode": mode, "chosen": chosen.as_dict(), "others": others}
 
 
-def _take(order: WorkOrder, cand: rules.Candidate, *, explanation: dict, note: str) -> bool:
-    """Dispatch to `cand` if, under the lock on his profile, he still has a free slot."""
-    profile = TechnicianProfile.objects.select_for_update().get(user_id=cand.user_id)
+def _take(
+    order: WorkOrder, cand: rules.Candidate, *, kept: _Kept, explanation: dict, note: str
+) -> bool:
+    """Dispatch to `cand` if, under the lock on his profile, he still has a free slot.
+
+    Runs inside the caller's transaction, which any error here ends: the lifecycle needs no
+    savepoint of its own. His account comes with the lock (only the profile is locked); the
+    count is a statement of its own, so on PostgreSQL it sees what committed while waiting.
+    """
+    profile = (
+        TechnicianProfile.objects.select_for_update(of=("self",))
+        .select_related("user__team")
+        .get(user_id=cand.user_id)
+    )
     if _open_orders(cand.user_id) >= profile.max_open_orders:
         return False
-    tech = User.objects.select_related("team").get(pk=cand.user_id)
+    tech = profile.user
+    # His roles as this transaction's roster read them (a change of roles bumps its version):
+    # the lifecycle's check that he is a technician reads them from here.
+    tech.__dict__["roles"] = _roster(kept)[cand.user_id].roles
     action = Action.REASSIGN if order.status in WITH_TECHNICIAN else Action.DISPATCH
-    apply_as_system(
-        order, action, params={"technician": tech, "reason": note, "explanation": explanation}
-    )
+    params = {"technician": tech, "reason": note, "explanation": explanation}
+    apply(order, action, by=SYSTEM, channel="system", params=params, savepoint=False)
     return True
 
 
@@ -362,13 +428,14 @@ def auto_dispatch(
     """
     now = now or timezone.now()
     with transaction.atomic():
+        kept = _kept()
         policy = policy_for(order.category)
-        facts = order_facts(order, policy)
-        techs = technician_facts(category=order.category, now=now)
+        facts = order_facts(order, policy, kept=kept)
+        techs = technician_facts(category=order.category, now=now, kept=kept)
         ranked = rules.rank(techs, facts, timezone.localtime(now).time())
         for cand in (c for c in ranked if c.qualifies):
             explanation = _explanation(DispatchMode.AUTO, cand, ranked)
-            if _take(order, cand, explanation=explanation, note=_("自动派工")):
+            if _take(order, cand, kept=kept, explanation=explanation, note=_("自动派工")):
                 return Outcome(cand, ranked, {})
         reasons = rules.why_nobody(ranked) or {_("没有维修人员具备该类别的技能"): 0}
         if not quiet:
@@ -384,10 +451,12 @@ def round_robin_dispatch(order: WorkOrder, *, now: dt.datetime | None = None) ->
         if policy.pk is None or policy.team_id is None:
             return auto_dispatch(order, now=now)
         policy = DispatchPolicy.objects.select_for_update().get(pk=policy.pk)
-        facts = order_facts(order, policy)
+        kept = _kept()
+        facts = order_facts(order, policy, kept=kept)
         members = technician_facts(
             user_ids=User.objects.filter(team_id=policy.team_id).values_list("pk", flat=True),
             now=now,
+            kept=kept,
         )
         members.sort(key=lambda t: t.user_id)
         judged = {c.user_id: c for c in rules.rank(members, facts, timezone.localtime(now).time())}
@@ -399,7 +468,7 @@ def round_robin_dispatch(order: WorkOrder, *, now: dt.datetime | None = None) ->
         ranked = [judged[t.user_id] for t in turn]
         for cand in (c for c in ranked if c.qualifies):
             explanation = _explanation(DispatchMode.ROUND_ROBIN, cand, ranked)
-            if _take(order, cand, explanation=explanation, note=_("班组轮派")):
+            if _take(order, cand, kept=kept, explanation=explanation, note=_("班组轮派")):
                 policy.last_assignee_id = cand.user_id
                 policy.save(update_fields=["last_assignee"])
                 return Outcome(cand, ranked, {})

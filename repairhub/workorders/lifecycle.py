@@ -751,6 +751,19 @@ def _adopt(order: WorkOrder, fresh: WorkOrder) -> None:
     order._state.adding = False
 
 
+def _loaded_with(order: WorkOrder) -> list[str]:
+    """The relations apply reads with the order: its category (with the parent the receipts
+    name) and place always; its assignee (with his team) and expert when the caller's copy has
+    them. A stale copy that guesses wrong costs a query when one is used, never a wrong value;
+    a new order's transitions then join three tables instead of six (PostgreSQL plans each)."""
+    related = ["category", "category__parent", "place"]
+    if order.__dict__.get("assignee_id", True) is not None:
+        related += ["assignee", "assignee__team"]
+    if order.__dict__.get("expert_id", True) is not None:
+        related.append("expert")
+    return related
+
+
 def apply(
     order: WorkOrder,
     action: str,
@@ -759,15 +772,18 @@ def apply(
     channel: str = "web",
     version: int | None = None,
     params: dict | None = None,
+    savepoint: bool = True,
 ) -> Event:
-    """Take `action` on `order` for `by`. Returns the event; refreshes `order` in place."""
+    """Take `action` on `order` for `by`. Returns the event; refreshes `order` in place.
+
+    `savepoint=False` is for callers whose own transaction ends with any error raised here
+    (perform, automatic dispatch): it spares two round trips and changes nothing else.
+    """
     params = params or {}
     if action not in Action.values:
         raise InvalidInput(_("未知操作：%(action)s。") % {"action": action}, code="unknown_action")
-    with transaction.atomic():
-        fresh = WorkOrder.objects.select_related(
-            "assignee", "assignee__team", "category", "place", "expert"
-        ).get(pk=order.pk)
+    with transaction.atomic(savepoint=savepoint):
+        fresh = WorkOrder.objects.select_related(*_loaded_with(order)).get(pk=order.pk)
         if not isinstance(by, SystemActor) and not can_see(by, fresh):
             raise NotVisible(_("找不到工单 %(number)s，或您无权查看。") % {"number": fresh.number})
         if version is not None and not str(version).isdigit():

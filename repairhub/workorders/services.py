@@ -384,7 +384,9 @@ def perform(
     """
     uploads = list(attachments)
     with transaction.atomic():
-        event = apply(order, action, by=by, channel=channel, version=version, params=params)
+        event = apply(
+            order, action, by=by, channel=channel, version=version, params=params, savepoint=False
+        )
         if uploads:
             _store_attachments(order, uploads, event=event, by=by)
     return event

@@ -305,6 +305,23 @@ def test_the_roster_follows_edits_made_here_and_in_other_processes(world):
     assert services.candidates(order)[0].qualifies
 
 
+def test_a_building_given_new_coordinates_counts_at_the_next_assignment(world):
+    profile(world.technician, skills=[(world.category, 3)], lat="30.600000", lng="114.400000")
+    profile(world.technician2, skills=[(world.category, 3)], lat="30.509000", lng="114.400000")
+    order = accept(world, world.order())  # a category dispatched by hand: it waits
+    assert services.candidates(order)[0].user_id == world.technician2.pk
+
+    # The room has no coordinates of its own: its building's are kept in memory until a
+    # place is saved.
+    building = world.room.parent.parent
+    building.latitude = building.longitude = None
+    building.save()
+    assert [c.distance_km for c in services.candidates(order)] == [None, None]
+    building.latitude, building.longitude = "30.600000", "114.400000"
+    building.save()
+    assert services.candidates(order)[0].user_id == world.technician.pk
+
+
 def test_signing_in_does_not_reload_the_roster(world, client):
     from repairhub.dispatch.services import roster_version
 
