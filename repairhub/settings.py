@@ -152,6 +152,10 @@ else:
         "huey_class": "huey.SqliteHuey",
         "name": "repairhub",
         "filename": str(VAR_DIR / "huey.sqlite3"),
+        # No fsync per queued task: the queue only carries work whose record is in the main
+        # database (outbox rows, report runs), and the sweeps pick up whatever a power cut
+        # dropped; a sync here cost each order or dispatch a disk flush.
+        "fsync": False,
         "immediate": TESTING,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
