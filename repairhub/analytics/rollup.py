@@ -157,6 +157,17 @@ PERSON_COLUMNS = {
 }
 
 
+def _completions() -> dict:
+    """The aggregates of a set of completed orders both tables keep."""
+    return {
+        "n": Count("*"),
+        "ok": Count("completed_at", filter=Q(result=Result.SUCCESS)),
+        "deadlines": Count("due_at"),
+        "late": Count("completed_at", filter=queries.LATE),
+        "seconds": Sum(queries.REPAIR_SECONDS),
+    }
+
+
 def _figures(period: Period) -> _Rows:
     """The DayFigures rows of the days of `period`, counted from the orders."""
     campus = queries._place_segment(Filters())
@@ -180,14 +191,7 @@ def _figures(period: Period) -> _Rows:
         _between(orders, "completed_at", period)
         .annotate(d=_day("completed_at", period), c=campus)
         .values_list(*group)
-        .annotate(
-            n=Count("*"),
-            ok=Count("completed_at", filter=Q(result=Result.SUCCESS)),
-            deadlines=Count("due_at"),
-            late=Count("completed_at", filter=queries.LATE),
-            seconds=Sum(queries.REPAIR_SECONDS),
-            longest=Max(queries.REPAIR_SECONDS),
-        )
+        .annotate(**_completions(), longest=Max(queries.REPAIR_SECONDS))
     )
     for d, category, channel, place, n, ok, deadlines, late, seconds, longest in completed:
         rows.set(
@@ -220,14 +224,7 @@ def _people(period: Period) -> _Rows:
         .filter(assignee__isnull=False)
         .annotate(d=_day("completed_at", period))
         .values_list("d", "assignee_id")
-        .annotate(
-            n=Count("*"),
-            ok=Count("completed_at", filter=Q(result=Result.SUCCESS)),
-            deadlines=Count("due_at"),
-            late=Count("completed_at", filter=queries.LATE),
-            seconds=Sum(queries.REPAIR_SECONDS),
-            site=Sum(queries.ON_SITE_SECONDS),
-        )
+        .annotate(**_completions(), site=Sum(queries.ON_SITE_SECONDS))
     )
     for d, who, n, ok, deadlines, late, seconds, site in done:
         rows.set(
