@@ -13,13 +13,14 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from repairhub.accounts.models import RoleGrant, User
+from repairhub.accounts.models import RoleGrant, Team, User
 from repairhub.accounts.roles import Role
+from repairhub.lib.statements import Statement
 from repairhub.places.models import Place
 from repairhub.workorders.actors import SYSTEM
 from repairhub.workorders.errors import (
@@ -59,8 +60,19 @@ def policies_for(categories) -> dict[int, DispatchPolicy]:
     }
 
 
+# Read on every assignment, so compiled once (lib/statements.py).
+_POLICIES = Statement(lambda ids: DispatchPolicy.objects.filter(category_id__in=ids))
+
+
 def policy_for(category: Category) -> DispatchPolicy:
-    return policies_for([category])[category.pk]
+    """The category's own policy, else its parent's, else dispatch by hand. One query."""
+    ids = [category.pk] + ([category.parent_id] if category.parent_id else [])
+    found = {p.category_id: p for p in _POLICIES.objects(ids=ids)}
+    return (
+        found.get(category.pk)
+        or found.get(category.parent_id)
+        or DispatchPolicy(category=category, mode=DispatchMode.MANUAL)
+    )
 
 
 def place_positions(places, *, kept: _Kept | None = None) -> dict[int, tuple[float, float]]:
@@ -105,8 +117,22 @@ def decliners_of(orders) -> dict[int, frozenset[int]]:
     return {oid: frozenset(ids[n] for n in ns if n in ids) for oid, ns in names.items()}
 
 
+_DECLINED = Statement(
+    lambda order: Event.objects.filter(order_id=order, code=EVENT_DECLINED).values_list("data")
+)
+_USER_IDS = Statement(
+    lambda names: User.objects.filter(username__in=names).values_list("username", "pk")
+)
+
+
 def decliners(order: WorkOrder) -> frozenset[int]:
-    return decliners_of([order]).get(order.pk, frozenset())
+    """Who declined this order: decliners_of() for one order, its SQL compiled once."""
+    names = {
+        d["technician"] for (d,) in _DECLINED.rows(order=order.pk) if (d or {}).get("technician")
+    }
+    if not names:
+        return frozenset()
+    return frozenset(pk for _name, pk in _USER_IDS.rows(names=sorted(names)))
 
 
 def orders_facts(orders, policies: dict[int, DispatchPolicy] | None = None) -> dict:
@@ -167,12 +193,11 @@ class _Standing:
 class _Kept:
     """What this process keeps of rarely edited rows, valid while RosterVersion is `version`:
     every dispatchable technician's standing facts, the coordinates of the places looked up so
-    far (None: the place has none), and the workload query of each category's skill holders."""
+    far (None: the place has none)."""
 
     version: int
     roster: dict[int, _Standing] | None = None
     coordinates: dict[str, tuple[float, float] | None] = field(default_factory=dict)
-    workloads: dict[tuple[int, ...], tuple[dt.datetime, QuerySet]] = field(default_factory=dict)
 
 
 # Kept per process with the RosterVersion value it was read at. Each call reads that one
@@ -189,12 +214,13 @@ def _kept() -> _Kept:
     return kept
 
 
-# Read on every assignment: built once (see _HOLDERS_WORKLOADS), without first()'s ordering.
-_VERSION = RosterVersion.objects.filter(pk=1).values_list("value", flat=True)
+# Read on every assignment: compiled once (lib/statements.py), without first()'s ordering.
+_VERSION = Statement(lambda: RosterVersion.objects.filter(pk=1).values_list("value"))
 
 
 def roster_version() -> int:
-    return next(iter(_VERSION.all()), 0)
+    rows = _VERSION.rows()
+    return rows[0][0] if rows else 0
 
 
 def bump_roster(*args, **kwargs) -> None:
@@ -292,7 +318,7 @@ def technician_facts(
     if user_ids is not None:
         rows = _workloads(day_start, assignee_id__in=[t.user_id for t in chosen])
     elif category is not None:
-        rows = _holders_workloads(kept, tuple(sorted(ids)), chosen, day_start)
+        rows = _HOLDERS_WORKLOADS.rows(day_start=day_start, ids=[t.user_id for t in chosen])
     else:
         rows = _workloads(day_start)
     open_count: dict[int, int] = {}
@@ -304,9 +330,7 @@ def technician_facts(
         today[uid] = today.get(uid, 0) + n_today
     fresh = {
         uid: (float(lat), float(lng))
-        for uid, lat, lng in TechnicianProfile.objects.filter(
-            last_position_at__gte=now - _stale_after(), last_latitude__isnull=False
-        ).values_list("user_id", "last_latitude", "last_longitude")
+        for uid, lat, lng in _FRESH_POSITIONS.rows(since=now - _stale_after())
     }
     return [
         rules.TechFacts(
@@ -342,20 +366,15 @@ def _workloads(day_start: dt.datetime, **whose) -> QuerySet:
     )
 
 
-def _holders_workloads(
-    kept: _Kept, category_ids: tuple[int, ...], holders: list[_Standing], day_start: dt.datetime
-) -> QuerySet:
-    """The workloads of a category's skill holders, built once per roster, category and day:
-    building it costs the ORM more than answering it costs the database. Each use runs a copy
-    (.all()), as views do with a class-level queryset."""
-    built = kept.workloads.get(category_ids)
-    if built is None or built[0] != day_start:
-        ids = [t.user_id for t in holders]
-        built = kept.workloads[category_ids] = (
-            day_start,
-            _workloads(day_start, assignee_id__in=ids),
-        )
-    return built[1].all()
+# The hot reads of an automatic assignment, compiled once per process and shape (the number
+# of a category's skill holders): compiling costs the ORM more than answering costs the
+# database (lib/statements.py).
+_HOLDERS_WORKLOADS = Statement(lambda day_start, ids: _workloads(day_start, assignee_id__in=ids))
+_FRESH_POSITIONS = Statement(
+    lambda since: TechnicianProfile.objects.filter(
+        last_position_at__gte=since, last_latitude__isnull=False
+    ).values_list("user_id", "last_latitude", "last_longitude")
+)
 
 
 def candidates(order: WorkOrder, *, now: dt.datetime | None = None) -> list[rules.Candidate]:
@@ -381,14 +400,54 @@ class Outcome:
     reasons: dict[str, int]
 
 
+_OPEN_ORDERS = Statement(
+    lambda user: (
+        WorkOrder.objects.filter(assignee_id=user, status__in=WITH_TECHNICIAN)
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("n")
+        .order_by()
+    )
+)
+
+
 def _open_orders(user_id: int) -> int:
-    return WorkOrder.objects.filter(assignee_id=user_id, status__in=WITH_TECHNICIAN).count()
+    """How many orders he has in hand (counted under the lock on his profile)."""
+    rows = _OPEN_ORDERS.rows(user=user_id)
+    return rows[0][0] if rows else 0
 
 
 def _explanation(mode: str, chosen: rules.Candidate, ranked: list[rules.Candidate]) -> dict:
     others = [c for c in ranked if c.user_id != chosen.user_id][: TOP_EXPLAINED - 1]
     others = [c.as_dict() for c in others]
     return {"mode": mode, "chosen": chosen.as_dict(), "others": others}
+
+
+# His profile locked, with his account and team read in the same statement (the account is
+# not locked): the limit to check under the lock, and the technician the lifecycle needs.
+_USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
+_TEAM_COLUMNS = [f.attname for f in Team._meta.concrete_fields]
+_LOCK_PROFILE = Statement(
+    lambda user: (
+        TechnicianProfile.objects.select_for_update(of=("self",))
+        .filter(user_id=user)
+        .values_list(
+            "max_open_orders",
+            *(f"user__{c}" for c in _USER_COLUMNS),
+            *(f"user__team__{c}" for c in _TEAM_COLUMNS),
+        )
+    )
+)
+
+
+def _account(values: list) -> User:
+    """The User (and his Team, if any) from _LOCK_PROFILE's columns, as select_related builds
+    them."""
+    n = len(_USER_COLUMNS)
+    tech = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, values[:n])
+    team = None if values[n] is None else Team.from_db(DEFAULT_DB_ALIAS, _TEAM_COLUMNS, values[n:])
+    User._meta.get_field("team").set_cached_value(tech, team)
+    return tech
 
 
 def _take(
@@ -400,14 +459,13 @@ def _take(
     savepoint of its own. His account comes with the lock (only the profile is locked); the
     count is a statement of its own, so on PostgreSQL it sees what committed while waiting.
     """
-    profile = (
-        TechnicianProfile.objects.select_for_update(of=("self",))
-        .select_related("user__team")
-        .get(user_id=cand.user_id)
-    )
-    if _open_orders(cand.user_id) >= profile.max_open_orders:
+    locked = _LOCK_PROFILE.rows(user=cand.user_id)
+    if not locked:
+        raise TechnicianProfile.DoesNotExist(cand.user_id)
+    max_open, *account = locked[0]
+    if _open_orders(cand.user_id) >= max_open:
         return False
-    tech = profile.user
+    tech = _account(account)
     # His roles as this transaction's roster read them (a change of roles bumps its version):
     # the lifecycle's check that he is a technician reads them from here.
     tech.__dict__["roles"] = _roster(kept)[cand.user_id].roles

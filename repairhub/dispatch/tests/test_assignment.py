@@ -329,3 +329,25 @@ def test_signing_in_does_not_reload_the_roster(world, client):
     before = roster_version()
     client.post("/accounts/login/", {"username": "technician2", "password": "pass-technician2"})
     assert roster_version() == before
+
+
+def test_the_lock_reads_the_technicians_account_and_team_as_the_orm_does(world):
+    from django.db import transaction
+
+    from repairhub.accounts.models import User
+
+    for user in (world.technician, world.technician2):  # in a team, and in none
+        profile(user, skills=[(world.category, 3)], max_open=4)
+        with transaction.atomic():
+            max_open, *account = services._LOCK_PROFILE.rows(user=user.pk)[0]
+        tech = services._account(account)
+        orm = User.objects.select_related("team").get(pk=user.pk)
+
+        assert max_open == 4
+        assert [getattr(tech, f.attname) for f in User._meta.concrete_fields] == [
+            getattr(orm, f.attname) for f in User._meta.concrete_fields
+        ]
+        assert tech.phone == orm.phone and not tech._state.adding
+        assert tech._state.fields_cache["team"] == orm.team  # no query for his team
+        if orm.team is not None:
+            assert tech.team.lead_id == orm.team.lead_id
