@@ -424,7 +424,8 @@ def _explanation(mode: str, chosen: rules.Candidate, ranked: list[rules.Candidat
 
 
 # His profile locked, with his account and team read in the same statement (the account is
-# not locked): the limit to check under the lock, and the technician the lifecycle needs.
+# not locked): his duty and limit to check under the lock, and the technician the lifecycle
+# needs.
 _USER_COLUMNS = [f.attname for f in User._meta.concrete_fields]
 _TEAM_COLUMNS = [f.attname for f in Team._meta.concrete_fields]
 _LOCK_PROFILE = Statement(
@@ -432,6 +433,7 @@ _LOCK_PROFILE = Statement(
         TechnicianProfile.objects.select_for_update(of=("self",))
         .filter(user_id=user)
         .values_list(
+            "on_duty",
             "max_open_orders",
             *(f"user__{c}" for c in _USER_COLUMNS),
             *(f"user__team__{c}" for c in _TEAM_COLUMNS),
@@ -453,7 +455,8 @@ def _account(values: list) -> User:
 def _take(
     order: WorkOrder, cand: rules.Candidate, *, kept: _Kept, explanation: dict, note: str
 ) -> bool:
-    """Dispatch to `cand` if, under the lock on his profile, he still has a free slot.
+    """Dispatch to `cand` if, under the lock on his profile, he is still on duty with an active
+    account and a free slot (the roster this transaction ranked by may be a moment old).
 
     Runs inside the caller's transaction, which any error here ends: the lifecycle needs no
     savepoint of its own. His account comes with the lock (only the profile is locked); the
@@ -462,10 +465,10 @@ def _take(
     locked = _LOCK_PROFILE.rows(user=cand.user_id)
     if not locked:
         raise TechnicianProfile.DoesNotExist(cand.user_id)
-    max_open, *account = locked[0]
-    if _open_orders(cand.user_id) >= max_open:
-        return False
+    on_duty, max_open, *account = locked[0]
     tech = _account(account)
+    if not on_duty or not tech.is_active or _open_orders(cand.user_id) >= max_open:
+        return False
     # His roles as this transaction's roster read them (a change of roles bumps its version):
     # the lifecycle's check that he is a technician reads them from here.
     tech.__dict__["roles"] = _roster(kept)[cand.user_id].roles

@@ -305,6 +305,25 @@ def test_the_roster_follows_edits_made_here_and_in_other_processes(world):
     assert services.candidates(order)[0].qualifies
 
 
+def test_someone_who_went_off_duty_a_moment_ago_is_passed_over_under_the_lock(world):
+    policy(world.category, DispatchMode.AUTO)
+    near = profile(world.technician2, skills=[(world.category, 3)], lat="30.509", lng="114.4")
+    profile(world.technician, skills=[(world.category, 3)], lat="30.600", lng="114.4")
+    first = accept(world, world.order())
+    assert first.assignee == world.technician2  # the roster is now kept in this process
+
+    # He signs off while this process still ranks by the roster it read (no version bump
+    # reached it yet): the lock reads his profile as it is and the next one gets the order.
+    TechnicianProfile.objects.filter(pk=near.pk).update(on_duty=False)
+    second = accept(world, world.order())
+    assert second.assignee == world.technician
+    # Likewise an account switched off.
+    TechnicianProfile.objects.filter(pk=near.pk).update(on_duty=True)
+    type(world.technician2).objects.filter(pk=world.technician2.pk).update(is_active=False)
+    third = accept(world, world.order())
+    assert third.assignee == world.technician
+
+
 def test_a_building_given_new_coordinates_counts_at_the_next_assignment(world):
     profile(world.technician, skills=[(world.category, 3)], lat="30.600000", lng="114.400000")
     profile(world.technician2, skills=[(world.category, 3)], lat="30.509000", lng="114.400000")
@@ -339,11 +358,11 @@ def test_the_lock_reads_the_technicians_account_and_team_as_the_orm_does(world):
     for user in (world.technician, world.technician2):  # in a team, and in none
         profile(user, skills=[(world.category, 3)], max_open=4)
         with transaction.atomic():
-            max_open, *account = services._LOCK_PROFILE.rows(user=user.pk)[0]
+            on_duty, max_open, *account = services._LOCK_PROFILE.rows(user=user.pk)[0]
         tech = services._account(account)
         orm = User.objects.select_related("team").get(pk=user.pk)
 
-        assert max_open == 4
+        assert (on_duty, max_open) == (True, 4)
         assert [getattr(tech, f.attname) for f in User._meta.concrete_fields] == [
             getattr(orm, f.attname) for f in User._meta.concrete_fields
         ]
