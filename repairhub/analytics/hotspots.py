@@ -200,6 +200,21 @@ def _grouped(qs: QuerySet[WorkOrder], by: str) -> QuerySet:
     )
 
 
+def _one_spot(g: dict) -> dict:
+    """The figures of one place's or one asset's failures in a category (a _grouped() row)."""
+    return {
+        "count": g["n"],
+        "places": 1,
+        "first": g["first"],
+        "last": g["last"],
+        "mean_interval_days": _mean_days(g["first"], g["last"], g["n"]),
+        "failed": g["failed"],
+        "reworked": g["reworked"],
+        "top_places": [],
+        "widespread": False,
+    }
+
+
 def hotspots(window: Window, f: Filters) -> dict:
     """Asset, place and building hotspots of the window, most failures first (then the
     shortest mean interval), each with its figures and a suggestion."""
@@ -265,15 +280,7 @@ def hotspots(window: Window, f: Filters) -> dict:
                 "level": "place",
                 "place": _place_out(place),
                 "category": _category_out(cats[g["category_id"]]),
-                "count": g["n"],
-                "places": 1,
-                "first": g["first"],
-                "last": g["last"],
-                "mean_interval_days": _mean_days(g["first"], g["last"], g["n"]),
-                "failed": g["failed"],
-                "reworked": g["reworked"],
-                "top_places": [],
-                "widespread": False,
+                **_one_spot(g),
                 "_key": (g["place_id"], g["category_id"]),
                 "_building": _building_code(place.path),
             }
@@ -289,15 +296,7 @@ def hotspots(window: Window, f: Filters) -> dict:
                 "asset": _asset_out(asset),
                 "place": _place_out(asset.place),
                 "category": _category_out(cats[g["category_id"]]),
-                "count": g["n"],
-                "places": 1,
-                "first": g["first"],
-                "last": g["last"],
-                "mean_interval_days": _mean_days(g["first"], g["last"], g["n"]),
-                "failed": g["failed"],
-                "reworked": g["reworked"],
-                "top_places": [],
-                "widespread": False,
+                **_one_spot(g),
                 "_key": (g["asset_id"], g["category_id"]),
             }
         )
