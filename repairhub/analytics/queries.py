@@ -526,6 +526,7 @@ def fault_types(period: Period, f: Filters) -> dict:
     )
 
 
+@rollup.reading()
 def dashboard(period: Period, f: Filters, *, split: str = "", now=None) -> dict:
     """Every dashboard figure for one period and set of filters.
 

@@ -68,7 +68,7 @@ from repairhub.workorders.errors import (
 )
 from repairhub.workorders.models import Category, Channel, Result
 
-from . import queries, rankings, workload
+from . import queries, rankings, rollup, workload
 from .access import WHOLE_ROLES, require_viewer, scoped
 from .expressions import medians
 from .models import (
@@ -367,6 +367,7 @@ def _resolve(kind: str, period) -> Period:
     return period_of(kind, _day_in(kind, str(period).strip()))
 
 
+@rollup.reading()
 def build(
     kind: str,
     period,

@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -462,6 +464,32 @@ def recompute_recent() -> int:
 
 # --- reading them ------------------------------------------------------------------------------
 
+# Within reading(): whether this reading's one refresh found the summaries usable.
+_reading: ContextVar[dict | None] = ContextVar("analytics_rollup_reading", default=None)
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """One page's or report's figures: the summaries are brought up to date once, on the first
+    figure, and every figure after it reads the same state (nested readings share the outer)."""
+    if _reading.get() is not None:
+        yield
+        return
+    token = _reading.set({})
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _current() -> bool:
+    scope = _reading.get()
+    if scope is None:
+        return refresh()
+    if "usable" not in scope:
+        scope["usable"] = refresh()
+    return scope["usable"]
+
 
 def serves(f: Filters) -> bool:
     """Whether the order figures for these filters can come from DayFigures (after a refresh)."""
@@ -469,13 +497,13 @@ def serves(f: Filters) -> bool:
         return False
     if f.place is not None and f.place.parent_id is not None:
         return False
-    return refresh()
+    return _current()
 
 
 def serves_people(f: Filters) -> bool:
     """People's figures come from DayPerson only without filters."""
     plain = f.category is None and not f.channel and f.place is None
-    return plain and f.team is None and f.teams is None and refresh()
+    return plain and f.team is None and f.teams is None and _current()
 
 
 def _in(period: Period, qs):

@@ -127,6 +127,20 @@ def test_nothing_new_costs_two_lookups(at_now, django_assert_num_queries):
         assert rollup.refresh()
 
 
+def test_a_dashboard_or_report_brings_the_summaries_up_to_date_once(at_now):
+    rollup.rebuild()
+    tell(random_story(random.Random(8), at_now, NOW.date()), at_now.world)
+    period = Period(FIRST, LAST)
+    with CaptureQueriesContext(connection) as seen:
+        queries.dashboard(period, Filters())
+    looks = [q for q in seen.captured_queries if "analytics_rollupstate" in q["sql"]]
+    assert len(looks) == 4  # one refresh (read, ensure, lock, save) for all its figures
+    with CaptureQueriesContext(connection) as seen:
+        reports.build("monthly", date(2026, 4, 1), now=NOW)
+    looks = [q for q in seen.captured_queries if "analytics_rollupstate" in q["sql"]]
+    assert len(looks) == 1  # nothing new since: one look
+
+
 def test_minute_job_builds_then_rereads_recent_events(at_now):
     assert rollup.keep_up() > 0  # the first run builds
     state = RollupState.objects.get()
