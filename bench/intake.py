@@ -126,8 +126,9 @@ def pg_url(dbname: str) -> str:
 
 
 class Server:
-    def __init__(self, env: dict, var: Path):
+    def __init__(self, env: dict, var: Path, workers: int = 2):
         self.env = env
+        self.workers = workers
         self.port = free_port()
         self.log_path = var / "gunicorn.log"
         self.proc: subprocess.Popen | None = None
@@ -143,7 +144,7 @@ class Server:
             "gunicorn",
             "repairhub.wsgi:application",
             "--workers",
-            "2",
+            str(self.workers),
             "--bind",
             f"127.0.0.1:{self.port}",
             "--timeout",
@@ -312,7 +313,7 @@ def bench_database(db: str, args, wrk: str, collectstatic: bool) -> dict:
             env, "prepare", *(["--collectstatic"] if collectstatic else []), timeout=600
         )
         token = prepared["token"]
-        server = Server(env, var)
+        server = Server(env, var, args.workers)
         server.start()
         log(f"{db}: gunicorn on {server.url}")
 
@@ -487,6 +488,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, help="seconds per run")
     parser.add_argument("--db", default="sqlite,postgres", help="sqlite,postgres (default both)")
     parser.add_argument("--concurrency", default="16,64", help="connections (default 16,64)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers (default 2, as repairhub serve)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary REPAIRHUB_VAR")
     parser.add_argument("--verbose", action="store_true", help="print the gunicorn log")
     args = parser.parse_args(argv)

@@ -124,6 +124,7 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'repairhub.sqlite3'}")
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=600, conn_health_checks=True)
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["ENGINE"] = "repairhub.lib.sqlite"  # Django's, with writers queued on a file lock
     _db["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

@@ -25,7 +25,7 @@ TASK = "repairhub.ops.tasks.heartbeat"
 def _database_url() -> str:
     """The test database, as the worker processes must reach it."""
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{db['NAME']}"
     host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
     return f"postgres://{db['USER']}@{host}:{port}/{db['NAME']}"
