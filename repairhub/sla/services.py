@@ -2,8 +2,8 @@
 
 `on_order_event` is a subscriber (workorders/subscribers.py), called inside the transaction of
 every work-order event, intake included, so it must stay cheap: policies and calendars come
-from a per-process cache (`policy_book`), a submission costs one prepared INSERT per clock,
-and events that do not touch a clock cost nothing. Where each clock starts and stops is in docs/sla.md.
+from a per-process cache (`policy_book`), a submission's clocks are worked out before its
+transaction (`prepare_new_order`) and cost one prepared INSERT, and events that do not touch a clock cost nothing. Where each clock starts and stops is in docs/sla.md.
 """
 
 from __future__ import annotations
@@ -176,6 +176,36 @@ def _start(
         OrderClock.objects.bulk_create(clocks, ignore_conflicts=True)
 
 
+def prepare_new_order(order) -> None:
+    """Work out the clocks of an order about to be created (a preparer, workorders/subscribers.py)
+    before its transaction, and put their completion deadline in the order's own row; the
+    submission's event then only writes them."""
+    book = policy_book()
+    policy = policy_for_order(order, book)
+    kinds = (ClockKind.ACCEPT, ClockKind.COMPLETE)
+    clocks = (
+        []
+        if policy is None
+        else [c for kind in kinds if (c := _new_clock(order, kind, policy, book, order.created_at))]
+    )
+    for clock in clocks:
+        if clock.kind == ClockKind.COMPLETE and clock.due_at is not None:
+            order.due_at = clock.due_at
+    order._prepared_clocks = (order.created_at, clocks)
+
+
+def _start_prepared(order, now: dt.datetime) -> bool:
+    """Write the clocks prepare_new_order worked out for this submission, if it did."""
+    prepared = order.__dict__.pop("_prepared_clocks", None)
+    if prepared is None or prepared[0] != now:
+        return False
+    clocks = prepared[1]
+    for clock in clocks:
+        clock.order_id = order.pk
+    insert_rows(clocks)
+    return True
+
+
 def _stop(order_id: int, now: dt.datetime, kinds: tuple[str, ...] = (), *, ended=False) -> None:
     clocks = OrderClock.objects.filter(order_id=order_id, stopped_at__isnull=True)
     if kinds:
@@ -299,7 +329,8 @@ def on_order_event(event) -> None:
     order = event.order
     now = event.created_at
     if code == EVENT_SUBMITTED:
-        _start(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), now, fresh=True)
+        if not _start_prepared(order, now):
+            _start(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), now, fresh=True)
         return
     if event.from_status == Status.ON_HOLD and event.to_status != Status.ON_HOLD:
         if code not in _ENDING:

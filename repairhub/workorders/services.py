@@ -170,40 +170,40 @@ def create_order(
     # A repeated key loses on the unique index below and returns the first order; callers that
     # fear many replays (anonymous reporters, intake.submit_report) look the key up first.
     uploads = list(attachments)
+    now = timezone.now()
+    # Built, and prepared by the subscribers, before the transaction: on SQLite everything
+    # inside it holds the database's only write lock (docs/benchmarks.md).
+    order = WorkOrder(
+        status=Status.SUBMITTED,
+        category=category,
+        place=place,
+        asset=asset,
+        address=(address or "").strip(),
+        description=description,
+        urgency=urgency,
+        channel=channel,
+        preferred_time=preferred_time,
+        reporter=reporter if reporter is not None and reporter.is_authenticated else None,
+        reporter_name=reporter_name,
+        reporter_phone=phone,
+        reporter_phone_index=blind_index(phone),
+        tracking_token=WorkOrder.new_tracking_token(),
+        registered_by=by
+        if getattr(by, "pk", None) and channel in (Channel.PHONE, Channel.WALK_IN)
+        else None,
+        received_at=received_at or now,
+        handling=(handling or "").strip(),
+        remarks=(remarks or "").strip(),
+        idempotency_key=idempotency_key or None,
+        created_at=now,
+        updated_at=now,
+    )
+    subscribers.prepare(order)
     try:
         with transaction.atomic():
-            now = timezone.now()
+            order.number = _allocate_number(now)
             # insert_row: the same row as .create(), without compiling the INSERT each time.
-            order = insert_row(
-                WorkOrder(
-                    number=_allocate_number(now),
-                    status=Status.SUBMITTED,
-                    category=category,
-                    place=place,
-                    asset=asset,
-                    address=(address or "").strip(),
-                    description=description,
-                    urgency=urgency,
-                    channel=channel,
-                    preferred_time=preferred_time,
-                    reporter=reporter
-                    if reporter is not None and reporter.is_authenticated
-                    else None,
-                    reporter_name=reporter_name,
-                    reporter_phone=phone,
-                    reporter_phone_index=blind_index(phone),
-                    tracking_token=WorkOrder.new_tracking_token(),
-                    registered_by=by
-                    if getattr(by, "pk", None) and channel in (Channel.PHONE, Channel.WALK_IN)
-                    else None,
-                    received_at=received_at or now,
-                    handling=(handling or "").strip(),
-                    remarks=(remarks or "").strip(),
-                    idempotency_key=idempotency_key or None,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            insert_row(order)
             event = insert_row(
                 Event(
                     order=order,

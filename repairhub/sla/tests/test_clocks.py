@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from repairhub.sla.models import ClockKind, OrderClock, Outcome, SlaCalendar, SlaPolicy
 from repairhub.testing.personas import make_category, make_order
 from repairhub.workorders import services as wo
-from repairhub.workorders.models import ChangeKind
+from repairhub.workorders.models import ChangeKind, WorkOrder
 from repairhub.workorders.states import Status
 
 from .support import at, clocks
@@ -60,6 +62,19 @@ def test_submission_starts_accept_and_complete_clocks_across_national_day(world,
     assert order.due_at == at(2025, 10, 11, 17, 45)
     assert c[ACCEPT].target == dt.timedelta(minutes=30)
     assert c[COMPLETE].target == dt.timedelta(hours=24)
+
+
+def test_a_submission_writes_its_deadline_in_the_orders_own_row(world, clock):
+    # The clocks are worked out before the order's transaction (sla.prepare_new_order), so the
+    # order is not updated after its INSERT to carry its 完成时限.
+    clock.move_to(at(2025, 9, 30, 17, 45))
+    table = connection.ops.quote_name(WorkOrder._meta.db_table)
+    with CaptureQueriesContext(connection) as captured:
+        order = new_order(world, "normal")
+    assert [q["sql"] for q in captured if q["sql"].startswith(f"UPDATE {table}")] == []
+    assert sum(q["sql"].startswith("INSERT INTO") for q in captured) >= 3  # order, event, clocks
+    order.refresh_from_db()
+    assert order.due_at == clocks(order)[COMPLETE].due_at == at(2025, 10, 11, 17, 45)
 
 
 def test_a_tiao_xiu_saturday_counts_as_a_working_day(world, clock):
