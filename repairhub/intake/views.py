@@ -81,7 +81,7 @@ def _report_page(request, form: ReportForm, *, follow_error: str = "", status: i
         "asset": asset,
         "action": action,
         "levels": [] if form.locked_place else place_levels(place),
-        "duplicates": queries.open_duplicates(place, category),
+        "duplicates": queries.open_duplicates(place, category, asset=asset),
         "follow_error": follow_error,
         **_rework_context(
             reverse("intake:rework"),
@@ -177,7 +177,10 @@ def duplicates(request):
         lookup_place(request.GET.get("place")),
         lookup_category(request.GET.get("category")),
     )
-    context = {"duplicates": queries.open_duplicates(place, category)}
+    asset = lookup_asset(request.GET.get("asset"))
+    if asset is not None and place is not None and asset.place_id != place.pk:
+        asset = None  # an asset elsewhere says nothing about this place
+    context = {"duplicates": queries.open_duplicates(place, category, asset=asset)}
     return render(request, f"{REPORT_PAGE}#duplicates", context)
 
 

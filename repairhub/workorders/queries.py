@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from repairhub.lib.crypto import blind_index
@@ -66,18 +66,29 @@ def search_orders(user, f: OrderFilter) -> QuerySet[WorkOrder]:
     return qs.order_by("-created_at")
 
 
-def open_duplicates(place, category, *, limit: int = 5) -> list[WorkOrder]:
+def open_duplicates(place, category, *, asset=None, limit: int = 5) -> list[WorkOrder]:
     """Open orders at this place in this category: shown on the report form to avoid repeats.
 
+    With an asset (its QR code) the orders about that unit come first, then those that name no
+    unit (they may be about it); orders about another unit in the same room are not repeats.
     Public (no viewer): callers show only number, plain label, age and a follow link.
     """
     if place is None or category is None:
         return []
-    return list(
+    orders = (
         WorkOrder.objects.open()
         .filter(place=place, category=category)
         .exclude(status=Status.COMPLETED)
-        .order_by("-created_at")[:limit]
+    )
+    if asset is None:
+        return list(orders.order_by("-created_at")[:limit])
+    same_unit = Case(
+        When(asset=asset, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    return list(
+        orders.filter(Q(asset=asset) | Q(asset__isnull=True)).order_by(same_unit, "-created_at")[
+            :limit
+        ]
     )
 
 

@@ -161,3 +161,37 @@ def test_the_desk_refuses_a_wrong_asset_code_and_writes_nothing(
     assert response.status_code == 422
     assert message in response.content.decode()
     assert counts() == before
+
+
+def test_the_duplicate_hint_on_an_asset_names_that_unit_first_and_not_the_one_beside_it(
+    client, world, ac, unit
+):
+    other = make_asset("E03-201-AC1", name="1号空调", place=world.room, category=ac)
+    unnamed = world.order(Status.ACCEPTED, category=ac, description="房间空调漏水")
+    this_one = world.order(Status.SUBMITTED, category=ac, asset=unit, description="2号空调不制冷")
+    beside = world.order(Status.SUBMITTED, category=ac, asset=other, description="1号空调异响")
+
+    html = client.get(ASSET_URL).content.decode()
+    assert "这里已有 2 个相同的报修正在处理" in html
+    assert this_one.number in html and unnamed.number in html
+    assert beside.number not in html
+    assert html.index(this_one.number) < html.index(unnamed.number)  # this unit's order first
+
+    # The fragment the form refreshes when the category changes says the same ...
+    fragment = client.get(
+        "/report/duplicates/", {"place": "E03-201", "category": "ac", "asset": unit.code}
+    ).content.decode()
+    assert this_one.number in fragment and unnamed.number in fragment
+    assert beside.number not in fragment
+    # ... and the room's own form, naming no unit, shows every open 空调 order there.
+    room = client.get("/report/duplicates/", {"place": "E03-201", "category": "ac"})
+    assert "这里已有 3 个相同的报修正在处理" in room.content.decode()
+
+
+def test_an_asset_from_another_place_does_not_narrow_the_hint(client, world, ac, unit):
+    elsewhere = make_asset("E03-202-AC1", name="202空调", place=make_room("E03-202"), category=ac)
+    beside = world.order(Status.SUBMITTED, category=ac, asset=unit)
+    fragment = client.get(
+        "/report/duplicates/", {"place": "E03-201", "category": "ac", "asset": elsewhere.code}
+    ).content.decode()
+    assert beside.number in fragment

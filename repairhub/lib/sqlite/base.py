@@ -18,12 +18,13 @@ own locking still guards them and remains the source of truth.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
 import time
 
-from django.db.backends.sqlite3 import base
+from django.db.backends.sqlite3 import base, creation
 
 
 class WriterLock:
@@ -71,13 +72,29 @@ class WriterLock:
         self.fd = None
 
 
+def lock_path(name: str) -> str:
+    return f"{name}.writers"
+
+
+class DatabaseCreation(creation.DatabaseCreation):
+    def _destroy_test_db(self, test_database_name, verbosity):
+        super()._destroy_test_db(test_database_name, verbosity)
+        if not self.is_in_memory_db(test_database_name):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(lock_path(test_database_name))
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
     writer_lock: WriterLock | None = None
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
+        if self.writer_lock is not None:  # a connection replaced without being closed first
+            self.writer_lock.close()
+            self.writer_lock = None
         if self.transaction_mode == "IMMEDIATE" and not self.is_in_memory_db():
-            self.writer_lock = WriterLock(f"{self.settings_dict['NAME']}.writers")
+            self.writer_lock = WriterLock(lock_path(self.settings_dict["NAME"]))
         return connection
 
     def _start_transaction_under_autocommit(self):
