@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -201,8 +202,8 @@ class _Kept:
 
 
 # Kept per process with the RosterVersion value it was read at. Each call reads that one
-# number; an edit anywhere bumps it (apps.py), so the rows are read again only after an edit,
-# never on a timer.
+# number; an edit anywhere gives it a new value (apps.py), so the rows are read again only
+# after an edit, never on a timer.
 _ROSTER: dict[str, _Kept] = {}
 
 
@@ -230,8 +231,12 @@ def bump_roster(*args, **kwargs) -> None:
         return  # signing in changes nothing dispatch knows
     if str(kwargs.get("action", "post_")).startswith("pre_"):
         return  # zones: count the change once, after it
-    if not RosterVersion.objects.filter(pk=1).update(value=F("value") + 1):
-        RosterVersion.objects.get_or_create(pk=1, defaults={"value": 1})
+    # A fresh stamp, not the next number: were this transaction rolled back after this process
+    # read the roster at the new value, another process could commit that same next number for
+    # another edit, and this process would go on using what it read.
+    stamp = secrets.randbits(62) + 1
+    if not RosterVersion.objects.filter(pk=1).update(value=stamp):
+        RosterVersion.objects.get_or_create(pk=1, defaults={"value": stamp})
     _ROSTER.clear()
 
 

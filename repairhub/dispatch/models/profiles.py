@@ -128,9 +128,9 @@ class DispatchPolicy(models.Model):
 
 
 class RosterVersion(models.Model):
-    """One row counting edits to who can do what, where and when (profiles, skills, zones,
-    users, roles). Every server process compares it with the version of the roster it keeps
-    in memory, so an edit made anywhere is seen everywhere on the next assignment."""
+    """One row stamped anew by every edit to who can do what, where and when (profiles, skills,
+    zones, users, roles, places). Every server process compares it with the stamp of the roster
+    it keeps in memory, so an edit made anywhere is seen everywhere on the next assignment."""
 
     value = models.BigIntegerField(default=0)
 

@@ -305,6 +305,34 @@ def test_the_roster_follows_edits_made_here_and_in_other_processes(world):
     assert services.candidates(order)[0].qualifies
 
 
+def test_what_was_read_in_a_transaction_that_rolled_back_is_not_kept(world):
+    from django.db import transaction
+    from django.db.models import F
+
+    from repairhub.dispatch.models import RosterVersion
+
+    p = profile(world.technician2, skills=[(world.category, 3)])
+    order = accept(world, world.order())
+    assert services.candidates(order)[0].qualifies
+
+    # An edit here, read by this process inside its transaction, then rolled back ...
+    with pytest.raises(RuntimeError), transaction.atomic():
+        p.on_duty = False
+        p.save()
+        assert not services.candidates(order)[0].qualifies
+        raise RuntimeError("rolled back")
+    p.refresh_from_db()
+    assert p.on_duty
+    # ... and another process's edit that commits the same version number: the roster must be
+    # read again, not taken from what the rolled-back transaction saw.
+    RosterVersion.objects.filter(pk=1).update(value=F("value") + 1)
+    assert services.candidates(order)[0].qualifies
+    # A committed edit of this process's own is kept and followed as before.
+    p.on_duty = False
+    p.save()
+    assert not services.candidates(order)[0].qualifies
+
+
 def test_someone_who_went_off_duty_a_moment_ago_is_passed_over_under_the_lock(world):
     policy(world.category, DispatchMode.AUTO)
     near = profile(world.technician2, skills=[(world.category, 3)], lat="30.509", lng="114.4")
