@@ -155,14 +155,9 @@ def _new_clock(
     return clock
 
 
-def _start(
-    order, kinds: tuple[str, ...], now: dt.datetime, *, cycle: int = 0, fresh: bool = False
-) -> None:
+def _start(order, kinds: tuple[str, ...], now: dt.datetime, *, cycle: int = 0) -> None:
     """Start clocks; one that already exists for this round of the order is kept as it is.
-
-    `fresh`: the order was created in this transaction and has no clocks yet, so each is
-    written with the prepared insert of lib/rows.py (the intake path: compiling a
-    `bulk_create` cost more than the rest of the SLA work, docs/benchmarks.md)."""
+    (A new order's clocks are prepared before its transaction instead: prepare_new_order.)"""
     book = policy_book()
     policy = policy_for_order(order, book)
     if policy is None:
@@ -170,16 +165,16 @@ def _start(
     clocks = [c for kind in kinds if (c := _new_clock(order, kind, policy, book, now, cycle))]
     for clock in clocks:
         _mirror(order, clock)
-    if fresh:
-        insert_rows(clocks)
-    elif clocks:
+    if clocks:
         OrderClock.objects.bulk_create(clocks, ignore_conflicts=True)
 
 
 def prepare_new_order(order) -> None:
     """Work out the clocks of an order about to be created (a preparer, workorders/subscribers.py)
     before its transaction, and put their completion deadline in the order's own row; the
-    submission's event then only writes them."""
+    submission's event then only writes them, with the prepared insert of lib/rows.py (on the
+    intake path compiling a `bulk_create` cost more than the rest of the SLA work,
+    docs/benchmarks.md)."""
     book = policy_book()
     policy = policy_for_order(order, book)
     kinds = (ClockKind.ACCEPT, ClockKind.COMPLETE)
@@ -330,7 +325,7 @@ def on_order_event(event) -> None:
     now = event.created_at
     if code == EVENT_SUBMITTED:
         if not _start_prepared(order, now):
-            _start(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), now, fresh=True)
+            _start(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), now)  # created unprepared
         return
     if event.from_status == Status.ON_HOLD and event.to_status != Status.ON_HOLD:
         if code not in _ENDING:

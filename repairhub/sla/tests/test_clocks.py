@@ -77,6 +77,18 @@ def test_a_submission_writes_its_deadline_in_the_orders_own_row(world, clock):
     assert order.due_at == clocks(order)[COMPLETE].due_at == at(2025, 10, 11, 17, 45)
 
 
+def test_a_submission_nobody_prepared_still_starts_its_clocks(world, clock, monkeypatch):
+    from repairhub.workorders import subscribers
+
+    monkeypatch.setattr(subscribers, "PREPARERS", [])
+    clock.move_to(at(2025, 9, 30, 17, 45))
+    order = new_order(world, "normal")
+    c = clocks(order)
+    assert set(c) == {ACCEPT, COMPLETE}
+    order.refresh_from_db()
+    assert order.due_at == c[COMPLETE].due_at == at(2025, 10, 11, 17, 45)
+
+
 def test_a_tiao_xiu_saturday_counts_as_a_working_day(world, clock):
     clock.move_to(at(2025, 10, 10, 17, 45))  # Friday evening before the 调休 Saturday
     order = new_order(world, "normal")
