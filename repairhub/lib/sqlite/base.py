@@ -3,8 +3,8 @@
 With `transaction_mode=IMMEDIATE` every transaction takes SQLite's write lock at BEGIN. A
 writer that finds it taken is put to sleep by SQLite's busy handler for 1, 2, 5, 10, 15, 20,
 25 … 100 ms between tries, however soon the lock is released. Two server processes writing
-orders back to back therefore spent much of their time asleep: two gunicorn workers took no
-more orders a second than one (docs/benchmarks.md, "Writers queue on a file lock").
+orders back to back therefore spent much of their time asleep: four gunicorn workers took no
+more orders a second than two (docs/benchmarks.md, "Writers queue on a file lock").
 
 Here each connection first takes an exclusive `flock` on a file beside the database
 (`<name>.writers`), polling every 50–500 µs, then begins its transaction, and lets go when the
@@ -13,18 +13,23 @@ a millisecond of the lock's release. Processes and threads queue alike (every co
 its own open file), a process that dies releases its lock, and a writer that waits longer than
 the connection's `timeout` (settings: 20 s) fails with "database is locked", as SQLite would.
 Readers and autocommit statements outside a transaction do not take the file lock; SQLite's
-own locking still guards them and remains the source of truth.
+own locking still guards them and remains the source of truth. Where the system has no
+`flock` (Windows), the backend is Django's as it is.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import sqlite3
 import time
 
 from django.db.backends.sqlite3 import base, creation
+
+try:
+    import fcntl
+except ImportError:  # not a POSIX system: SQLite's own busy handler alone
+    fcntl = None
 
 
 class WriterLock:
@@ -93,7 +98,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if self.writer_lock is not None:  # a connection replaced without being closed first
             self.writer_lock.close()
             self.writer_lock = None
-        if self.transaction_mode == "IMMEDIATE" and not self.is_in_memory_db():
+        if fcntl and self.transaction_mode == "IMMEDIATE" and not self.is_in_memory_db():
             self.writer_lock = WriterLock(lock_path(self.settings_dict["NAME"]))
         return connection
 
