@@ -155,14 +155,21 @@ def _new_clock(
     return clock
 
 
-def _start(order, kinds: tuple[str, ...], now: dt.datetime, *, cycle: int = 0) -> None:
-    """Start clocks; one that already exists for this round of the order is kept as it is.
-    (A new order's clocks are prepared before its transaction instead: prepare_new_order.)"""
+def _clocks_for(
+    order, kinds: tuple[str, ...], now: dt.datetime, cycle: int = 0
+) -> list[OrderClock]:
+    """New (unsaved) clocks of these kinds under the order's policy; none without a policy."""
     book = policy_book()
     policy = policy_for_order(order, book)
     if policy is None:
-        return
-    clocks = [c for kind in kinds if (c := _new_clock(order, kind, policy, book, now, cycle))]
+        return []
+    return [c for kind in kinds if (c := _new_clock(order, kind, policy, book, now, cycle))]
+
+
+def _start(order, kinds: tuple[str, ...], now: dt.datetime, *, cycle: int = 0) -> None:
+    """Start clocks; one that already exists for this round of the order is kept as it is.
+    (A new order's clocks are prepared before its transaction instead: prepare_new_order.)"""
+    clocks = _clocks_for(order, kinds, now, cycle)
     for clock in clocks:
         _mirror(order, clock)
     if clocks:
@@ -175,14 +182,7 @@ def prepare_new_order(order) -> None:
     submission's event then only writes them, with the prepared insert of lib/rows.py (on the
     intake path compiling a `bulk_create` cost more than the rest of the SLA work,
     docs/benchmarks.md)."""
-    book = policy_book()
-    policy = policy_for_order(order, book)
-    kinds = (ClockKind.ACCEPT, ClockKind.COMPLETE)
-    clocks = (
-        []
-        if policy is None
-        else [c for kind in kinds if (c := _new_clock(order, kind, policy, book, order.created_at))]
-    )
+    clocks = _clocks_for(order, (ClockKind.ACCEPT, ClockKind.COMPLETE), order.created_at)
     for clock in clocks:
         if clock.kind == ClockKind.COMPLETE and clock.due_at is not None:
             order.due_at = clock.due_at
